@@ -1,0 +1,1 @@
+//! NATS JetStream plumbing: outbox publisher, inbox consumers, command request/reply.

@@ -1,0 +1,119 @@
+//! The event envelope: the one shape every persisted and published taonet
+//! event has, whatever service wrote it.
+//!
+//! - [`Envelope`]: id, service, gap-free sequence, type, version, block
+//!   height, causation and correlation ids, W3C trace context, payload.
+//! - [`codec`]: the bincode 2 encoding of envelopes and payloads. Every byte
+//!   that reaches sled or NATS goes through it, so the wire and the disk
+//!   agree.
+//! - [`VersionedEvent`]: what a service's event enum implements so the
+//!   envelope can carry it; decoding goes through the upcasters of the
+//!   implementing type, so an event written by an older version still
+//!   decodes.
+//!
+//! The envelope is a storage and wire boundary: domain types live in the
+//! pure cores, and only their persisted form passes through here.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub mod codec;
+
+/// W3C trace context (`traceparent`, `tracestate`) of the span that caused an
+/// event. Kept in the envelope as well as in NATS headers so a replayed or
+/// republished event still links to the operation that produced it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceContext {
+    pub traceparent: String,
+    pub tracestate: String,
+}
+
+/// One event as stored in a service's log and published on its stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Globally unique (UUID v7). Used as `Nats-Msg-Id`, so JetStream drops a
+    /// republished duplicate.
+    pub id: Uuid,
+    /// The service whose log this is (`ledger`, `amm`, ...).
+    pub service: String,
+    /// Position in the service's log: 1, 2, 3, ... with no gaps. Equal to
+    /// the JetStream stream sequence of the service's stream.
+    pub seq: u64,
+    /// Event type name, e.g. `Transferred`.
+    pub event_type: String,
+    /// Schema version of `payload` for this `event_type`.
+    pub version: u16,
+    /// Block height at which the event happened.
+    pub block: u64,
+    /// What directly caused this event: a command id (`cmd:<signer>:<id>`)
+    /// or the id of another event (`evt:<uuid>`).
+    pub causation: Option<String>,
+    /// The user operation this event belongs to (saga / operation id); all
+    /// events of one operation share it across services.
+    pub correlation: String,
+    /// Trace context of the span that produced the event.
+    pub trace: Option<TraceContext>,
+    /// bincode 2 encoding of the event body at `version`.
+    pub payload: Vec<u8>,
+}
+
+/// Why an event body could not be decoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("unknown event type {event_type} v{version}")]
+    UnknownType { event_type: String, version: u16 },
+    #[error("malformed payload for {event_type} v{version}: {reason}")]
+    Malformed {
+        event_type: String,
+        version: u16,
+        reason: String,
+    },
+}
+
+/// A service's event type as it crosses the storage and wire boundary.
+///
+/// `decode` must accept every version ever written (upcasting old ones to the
+/// current shape); golden fixtures of each version are checked in and tested.
+pub trait VersionedEvent: Sized {
+    /// Type name written to the envelope.
+    fn event_type(&self) -> &'static str;
+    /// Current schema version of this event type.
+    fn version(&self) -> u16;
+    /// Encodes the body at its current version.
+    fn encode_payload(&self) -> Vec<u8>;
+    /// Decodes (and upcasts) a body of any known version.
+    fn decode_payload(event_type: &str, version: u16, payload: &[u8]) -> Result<Self, DecodeError>;
+
+    /// Decodes the body an envelope carries.
+    fn from_envelope(env: &Envelope) -> Result<Self, DecodeError> {
+        Self::decode_payload(&env.event_type, env.version, &env.payload)
+    }
+}
+
+/// Everything about a new event except its position and id, which the shell
+/// assigns when it appends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventMeta {
+    pub block: u64,
+    pub causation: Option<String>,
+    pub correlation: String,
+    pub trace: Option<TraceContext>,
+}
+
+impl Envelope {
+    /// Wraps an event body for appending at `seq`.
+    pub fn wrap<E: VersionedEvent>(service: &str, seq: u64, event: &E, meta: &EventMeta) -> Self {
+        Envelope {
+            id: Uuid::now_v7(),
+            service: service.to_owned(),
+            seq,
+            event_type: event.event_type().to_owned(),
+            version: event.version(),
+            block: meta.block,
+            causation: meta.causation.clone(),
+            correlation: meta.correlation.clone(),
+            trace: meta.trace.clone(),
+            payload: event.encode_payload(),
+        }
+    }
+}

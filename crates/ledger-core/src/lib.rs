@@ -1,0 +1,1 @@
+//! The pure TAO ledger: block clock, halving emission, balances, custody, fees.

@@ -1,0 +1,1 @@
+//! The machine every service is: commands in, pure decision, durable append, publish.

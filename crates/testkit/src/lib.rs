@@ -1,0 +1,1 @@
+//! Test harness: nats-server on free ports, OTLP receiver.

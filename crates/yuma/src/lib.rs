@@ -1,0 +1,1 @@
+//! The pure Yuma consensus epoch, bit-exact with the reference chain.
