@@ -46,7 +46,9 @@ impl AccountId {
 
     /// Parses SS58 text; only prefix 42 is accepted.
     pub fn from_ss58(s: &str) -> Result<Self, Ss58Error> {
-        let data = bs58::decode(s).into_vec().map_err(|_| Ss58Error::BadBase58)?;
+        let data = bs58::decode(s)
+            .into_vec()
+            .map_err(|_| Ss58Error::BadBase58)?;
         if data.len() != 35 {
             return Err(Ss58Error::BadLength);
         }
@@ -121,10 +123,12 @@ mod tests {
     #[test]
     fn alice_public_key_has_her_well_known_address() {
         // //Alice sr25519 public key and its generic-substrate (42) address.
-        let alice =
-            hex_literal("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d");
+        let alice = hex_literal("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d");
         let id = AccountId(alice);
-        assert_eq!(id.to_ss58(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+        assert_eq!(
+            id.to_ss58(),
+            "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+        );
         assert_eq!(AccountId::from_ss58(&id.to_ss58()).unwrap(), id);
     }
 

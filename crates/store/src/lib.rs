@@ -2,19 +2,53 @@
 //! amount of metadata that must change atomically with it.
 //!
 //! - [`EventStore`]: the trait every service shell uses.
-//! - `sled_store::SledStore`: the production implementation (sled 0.34.7).
-//! - `mem::MemStore`: an in-memory implementation with the same semantics,
-//!   including the same conflicts.
-//! - `conformance`: one test suite both implementations must pass.
+//! - [`sled_store::SledStore`]: the production implementation (sled 0.34.7).
+//! - [`mem::MemStore`]: an in-memory implementation with the same semantics,
+//!   including the same conflicts and the same batch validation errors.
+//! - [`conformance`]: one test suite both implementations must pass. It is
+//!   compiled into the library (not `cfg(test)`) so any crate's tests can
+//!   run it against a store they build.
+//!
+//! ```
+//! use store::{conformance::batch, mem::MemStore, EventStore, StoreError};
+//!
+//! let store = MemStore::new();
+//! assert_eq!(store.append(batch(0, 2)), Ok(2));
+//! // A writer that decided against position 0 lost the race.
+//! assert_eq!(
+//!     store.append(batch(0, 1)),
+//!     Err(StoreError::Conflict { expected: 0, actual: 2 })
+//! );
+//! assert_eq!(store.read(1, 10).unwrap().len(), 2);
+//! ```
 //!
 //! Only this crate knows sled keys. Callers speak in sequences, named
 //! checkpoints (inbox positions), idempotency keys and snapshots.
 //!
-//! Durability: an append is atomic (all events, checkpoints and idempotency
-//! keys of a batch, or none). It survives a process crash (kill -9) once
-//! `append` returns. It survives power loss only after `flush` returns, and
-//! only as far as sled's flush goes (sync_file_range on Linux, see
-//! docs/decisions/0002-sled.md). Services acknowledge commands after `flush`.
+//! # Append rules (both implementations)
+//!
+//! 1. The batch is validated first: its events must be numbered
+//!    `expected_last_seq + 1, + 2, ...` with no gap. Otherwise
+//!    [`StoreError::InvalidBatch`] (a caller bug: retrying cannot help).
+//! 2. Then, serialized with every other append, `expected_last_seq` is
+//!    compared with the log. A difference is [`StoreError::Conflict`].
+//! 3. Only then are events, checkpoints and idempotency records written, all
+//!    together. On any error nothing at all is written.
+//!
+//! A batch with no events (checkpoints or idempotency records only, or
+//! nothing) is valid and still checked against the log position.
+//!
+//! # Durability
+//!
+//! An append is atomic (all events, checkpoints and idempotency records of a
+//! batch, or none), in memory and across any crash. What survives which
+//! crash for [`sled_store::SledStore`] is stated, with the sled mechanism
+//! behind each sentence, in [`sled_store`]'s module docs. In short: a
+//! returned `append` is *not* yet in the file; it survives kill -9 only once
+//! `flush` has returned (or sled's background flusher has run, about every
+//! 500 ms), and power loss only after `flush` and only as far as
+//! `sync_file_range` goes (not a full fsync). Services therefore acknowledge
+//! commands after `flush`.
 
 use envelope::Envelope;
 
@@ -64,11 +98,13 @@ pub enum StoreError {
 
 /// A durable, gap-free event log (see the crate docs for durability).
 pub trait EventStore: Send + Sync + 'static {
-    /// Appends a batch atomically; returns the new last sequence.
+    /// Appends a batch atomically; returns the new last sequence. See the
+    /// crate docs for the order of checks (validation, then conflict).
     fn append(&self, batch: Batch) -> Result<u64, StoreError>;
     /// The last sequence in the log (0 when empty).
     fn last_seq(&self) -> Result<u64, StoreError>;
     /// Up to `max` events starting at `from_seq` (inclusive), in order.
+    /// Sequences start at 1, so `from_seq` 0 reads from the beginning.
     fn read(&self, from_seq: u64, max: usize) -> Result<Vec<Envelope>, StoreError>;
     /// All events from `from_seq` (inclusive) to the end, in order.
     fn iter_from(
@@ -93,4 +129,29 @@ pub trait EventStore: Send + Sync + 'static {
     fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError>;
     /// Makes everything appended so far durable (see crate docs).
     fn flush(&self) -> Result<(), StoreError>;
+}
+
+pub mod conformance;
+pub mod mem;
+pub mod sled_store;
+
+/// Checks the shape of a batch against its own `expected_last_seq` and
+/// returns the last sequence it would produce. Shared by both
+/// implementations so they reject exactly the same batches with exactly the
+/// same messages.
+pub(crate) fn validate_batch(batch: &Batch) -> Result<u64, StoreError> {
+    let mut last = batch.expected_last_seq;
+    for (index, event) in batch.events.iter().enumerate() {
+        let want = last.checked_add(1).ok_or_else(|| {
+            StoreError::InvalidBatch(format!("event {index}: sequence overflows u64"))
+        })?;
+        if event.seq != want {
+            return Err(StoreError::InvalidBatch(format!(
+                "event {index} has seq {}, expected {want} (batch decided against {})",
+                event.seq, batch.expected_last_seq
+            )));
+        }
+        last = want;
+    }
+    Ok(last)
 }

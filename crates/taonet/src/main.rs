@@ -1,1 +1,4 @@
-fn main() {}
+//! The `taonet` command line: see `taonet --help` and the README.
+fn main() -> std::process::ExitCode {
+    taonet::main_entry()
+}

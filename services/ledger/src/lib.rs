@@ -1,1 +1,130 @@
-//! The ledger service.
+//! The ledger service: the TAO ledger core (`ledger-core`) in the
+//! service-kit shell.
+//!
+//! It owns balances, custody, locks, issuance and the block clock. The clock
+//! is the shell's timer: each tick becomes a `ProduceBlock` command carrying
+//! the wall time as data, so the core stays pure and replay reproduces every
+//! block without a clock.
+//!
+//! Queries (`taonet.qry.ledger.<name>`): `status` (built in), `balance`
+//! `{"account": ss58}`, `issuance`, `block`, `schedule`, `custody`
+//! `{"netuid": n}`, `accounts`, `invariants`.
+
+use aggregate::Aggregate;
+use envelope::Envelope;
+use keys::AccountId;
+use ledger_core::{Clock, Command, CommandBody, Genesis, Ledger, Origin};
+use serde_json::{json, Value};
+use service_kit::{Caller, Service, ServiceConfig, ShellError};
+use std::sync::Arc;
+use std::time::Duration;
+use store::EventStore;
+use tokio::sync::watch;
+
+/// Marker type tying the ledger core to the shell.
+pub struct LedgerService;
+
+impl Service for LedgerService {
+    type Core = Ledger;
+    type Wire = CommandBody;
+
+    fn admit(caller: Caller, encoded_len: u32, wire: CommandBody) -> Command {
+        let origin = match caller {
+            Caller::User(a) => Origin::Signed(a),
+            Caller::Service(a) => Origin::Service(a),
+        };
+        Command {
+            origin,
+            encoded_len,
+            body: wire,
+        }
+    }
+
+    fn on_foreign(_core: &Ledger, _event: &Envelope) -> Option<Command> {
+        None
+    }
+
+    fn tick_interval(core: &Ledger) -> Option<Duration> {
+        match core.params()?.clock {
+            Clock::Auto { block_time_ms } => Some(Duration::from_millis(block_time_ms.max(1))),
+            Clock::Manual => None,
+        }
+    }
+
+    fn on_tick(_core: &Ledger, now_ms: u64) -> Option<Command> {
+        Some(Command::new(
+            Origin::Clock,
+            CommandBody::ProduceBlock {
+                timestamp_ms: now_ms,
+            },
+        ))
+    }
+
+    fn query(core: &Ledger, name: &str, args: &Value) -> Result<Value, String> {
+        query(core, name, args)
+    }
+}
+
+fn account_arg(args: &Value) -> Result<AccountId, String> {
+    let s = args["account"]
+        .as_str()
+        .ok_or("missing \"account\" (an SS58 address)")?;
+    s.parse().map_err(|e| format!("bad account {s}: {e}"))
+}
+
+/// The ledger's read side. Pure: the same function serves the running
+/// service and offline replay.
+pub fn query(core: &Ledger, name: &str, args: &Value) -> Result<Value, String> {
+    Ok(match name {
+        "balance" => {
+            let who = account_arg(args)?;
+            json!({"account": who, "free_rao": core.balance(&who), "block": core.height()})
+        }
+        "issuance" => json!({
+            "total_issuance_rao": core.total_issuance(),
+            "pending_coinbase_rao": core.pending_credit(),
+            "locked_rao": core.locked_total(),
+            "burn_account_rao": core.burn_account_balance(),
+            "block": core.height(),
+        }),
+        "block" => json!({
+            "height": core.height(),
+            "timestamp_ms": core.last_timestamp_ms(),
+            "clock": core.params().map(|p| serde_json::to_value(&p.clock).unwrap_or(Value::Null)),
+        }),
+        "schedule" => serde_json::to_value(core.schedule()).map_err(|e| e.to_string())?,
+        "custody" => {
+            let netuid = args["netuid"].as_u64().ok_or("missing \"netuid\"")?;
+            let netuid = u16::try_from(netuid).map_err(|_| "netuid out of range")?;
+            json!({"netuid": netuid, "custody_rao": core.custody(netuid)})
+        }
+        "accounts" => {
+            let list: Vec<Value> = core
+                .accounts()
+                .map(|(a, b)| json!({"account": a, "free_rao": b}))
+                .collect();
+            json!({"accounts": list})
+        }
+        "invariants" => match core.check_invariants() {
+            Ok(()) => json!({"ok": true}),
+            Err(e) => json!({"ok": false, "violation": e}),
+        },
+        "digest" => json!({"state_digest": service_kit::digest_hex(&core.digest())}),
+        other => return Err(format!("unknown query {other}")),
+    })
+}
+
+/// Runs the ledger service on a store until `shutdown`. The genesis is
+/// applied only to an empty log; on a restart it is ignored.
+pub async fn run(
+    cfg: ServiceConfig,
+    store: Arc<dyn EventStore>,
+    genesis: Genesis,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), ShellError> {
+    let start = vec![Command::new(
+        Origin::Clock,
+        CommandBody::ApplyGenesis(genesis),
+    )];
+    service_kit::run::<LedgerService>(cfg, store, start, shutdown).await
+}

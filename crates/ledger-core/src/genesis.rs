@@ -1,0 +1,169 @@
+//! Genesis configuration and the parameters the ledger keeps from it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use keys::AccountId;
+use serde::{Deserialize, Serialize};
+
+use crate::emission::TOTAL_SUPPLY;
+use crate::state::burn_account;
+
+/// `ExistentialDeposit` of the Bittensor runtime (tokenomics.md §4.2).
+pub const DEFAULT_EXISTENTIAL_DEPOSIT: u64 = 500;
+/// 0.0005 RAO per weight unit, as a Perbill (tokenomics.md §4.4).
+pub const DEFAULT_PER_WEIGHT_PERBILL: u64 = 500_000;
+/// 1 RAO per encoded byte.
+pub const DEFAULT_PER_BYTE: u64 = 1;
+/// 12-second blocks.
+pub const DEFAULT_BLOCK_TIME_MS: u64 = 12_000;
+/// Unclaimed coinbase credit survives this many further blocks.
+pub const DEFAULT_COINBASE_CLAIM_WINDOW: u64 = 1;
+
+/// Transaction fee parameters. Fees are burned (no block author in taonet).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Fees {
+    /// Weight fee per weight unit, in billionths of a RAO.
+    pub per_weight_perbill: u64,
+    /// Length fee per encoded byte of the command, in RAO.
+    pub per_byte: u64,
+}
+
+impl Default for Fees {
+    fn default() -> Self {
+        Fees {
+            per_weight_perbill: DEFAULT_PER_WEIGHT_PERBILL,
+            per_byte: DEFAULT_PER_BYTE,
+        }
+    }
+}
+
+impl Fees {
+    /// No fees at all (what the chain's unit-test vectors assume).
+    pub fn zero() -> Self {
+        Fees {
+            per_weight_perbill: 0,
+            per_byte: 0,
+        }
+    }
+}
+
+/// Who advances the block height.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// Only the admin advances blocks, with `AdvanceBlocks` (dev and tests).
+    Manual,
+    /// The shell's timer produces one block every `block_time_ms`.
+    Auto { block_time_ms: u64 },
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::Auto {
+            block_time_ms: DEFAULT_BLOCK_TIME_MS,
+        }
+    }
+}
+
+/// The ledger's genesis, loaded by the shell from its config file. Every
+/// field but `balances` has a default, so `{"balances": [...]}` is a valid
+/// genesis.
+///
+/// Externally tagged enums only: the genesis travels inside the
+/// `GenesisApplied` event, whose bincode encoding cannot carry
+/// self-describing (internally tagged or untagged) serde shapes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Genesis {
+    /// Initial free balances; each must be ≥ `existential_deposit`.
+    pub balances: Vec<(AccountId, u64)>,
+    pub existential_deposit: u64,
+    pub fees: Fees,
+    /// May advance blocks in manual mode.
+    pub admin: Option<AccountId>,
+    /// Trusted service keys: may run saga steps and claim coinbase credit.
+    pub services: Vec<AccountId>,
+    pub clock: Clock,
+    /// Coinbase credit of block b is recycled when block
+    /// `b + coinbase_claim_window + 1` is produced if still unclaimed.
+    pub coinbase_claim_window: u64,
+}
+
+impl Default for Genesis {
+    fn default() -> Self {
+        Genesis {
+            balances: Vec::new(),
+            existential_deposit: DEFAULT_EXISTENTIAL_DEPOSIT,
+            fees: Fees::default(),
+            admin: None,
+            services: Vec::new(),
+            clock: Clock::default(),
+            coinbase_claim_window: DEFAULT_COINBASE_CLAIM_WINDOW,
+        }
+    }
+}
+
+impl Genesis {
+    /// Checks the rules a genesis must meet; the message names the first
+    /// violation.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.existential_deposit == 0 {
+            return Err("existential_deposit must be at least 1".into());
+        }
+        if let Clock::Auto { block_time_ms: 0 } = self.clock {
+            return Err("auto clock needs block_time_ms >= 1".into());
+        }
+        let burn = burn_account();
+        let mut seen = BTreeSet::new();
+        let mut total: u64 = 0;
+        for (who, amount) in &self.balances {
+            if *who == burn {
+                return Err(format!("{who} is the burn account"));
+            }
+            if !seen.insert(*who) {
+                return Err(format!("{who} appears twice in balances"));
+            }
+            if *amount < self.existential_deposit {
+                return Err(format!(
+                    "balance {amount} of {who} is below the existential deposit {}",
+                    self.existential_deposit
+                ));
+            }
+            total = total
+                .checked_add(*amount)
+                .filter(|t| *t <= TOTAL_SUPPLY)
+                .ok_or_else(|| format!("balances exceed the total supply {TOTAL_SUPPLY}"))?;
+        }
+        Ok(())
+    }
+
+    /// The parameters the ledger keeps after genesis.
+    pub fn params(&self) -> Params {
+        Params {
+            existential_deposit: self.existential_deposit,
+            fees: self.fees.clone(),
+            admin: self.admin,
+            services: self.services.iter().copied().collect(),
+            clock: self.clock.clone(),
+            coinbase_claim_window: self.coinbase_claim_window,
+        }
+    }
+
+    /// Initial balances as a canonical map.
+    pub(crate) fn balance_map(&self) -> BTreeMap<AccountId, u64> {
+        self.balances.iter().copied().collect()
+    }
+}
+
+/// Genesis parameters as kept in the ledger state (balances excluded, service
+/// keys as a set so the state stays canonical).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Params {
+    pub existential_deposit: u64,
+    pub fees: Fees,
+    pub admin: Option<AccountId>,
+    pub services: BTreeSet<AccountId>,
+    pub clock: Clock,
+    pub coinbase_claim_window: u64,
+}

@@ -1,0 +1,288 @@
+//! Replay and group commit, with no I/O besides the store.
+
+use aggregate::Aggregate;
+use envelope::{codec, Envelope, EventMeta, VersionedEvent};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use store::{Batch, EventStore, Snapshot, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("event {seq} does not decode: {reason}")]
+    Decode { seq: u64, reason: String },
+    #[error("snapshot does not restore: {0}")]
+    Snapshot(String),
+}
+
+/// One unit of work for a group commit.
+pub struct Pending<C> {
+    /// The command; `None` when only a checkpoint must move (a foreign
+    /// event that concerns this service not at all).
+    pub command: Option<C>,
+    pub meta: EventMeta,
+    /// Idempotency key: a second command with the same key is not applied.
+    pub dedup: Option<Vec<u8>>,
+    /// Checkpoint to store with the events (inbox position).
+    pub checkpoint: Option<(String, u64)>,
+}
+
+/// What happened to one [`Pending`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome<R> {
+    Accepted {
+        block: u64,
+        first_seq: u64,
+        last_seq: u64,
+        events: Vec<serde_json::Value>,
+    },
+    Rejected(R),
+    /// The idempotency key was seen before; nothing was applied now.
+    Duplicate {
+        block: u64,
+        first_seq: u64,
+        last_seq: u64,
+    },
+    /// Storage failed; nothing of this batch is durable.
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplayStats {
+    pub events: u64,
+    pub last_seq: u64,
+    pub from_snapshot: Option<u64>,
+    pub seconds: f64,
+}
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct DedupRecord {
+    block: u64,
+    first_seq: u64,
+    last_seq: u64,
+}
+
+/// A service's state and log, kept in step.
+pub struct Runtime<S: Aggregate> {
+    state: S,
+    store: Arc<dyn EventStore>,
+    last_seq: u64,
+    snapshot_every: u64,
+    since_snapshot: u64,
+}
+
+/// Rebuilds a state from a log: from the latest snapshot at or below
+/// `to_seq` when `use_snapshot`, else from the first event.
+pub fn replay<S: Aggregate>(
+    store: &dyn EventStore,
+    to_seq: Option<u64>,
+    use_snapshot: bool,
+) -> Result<(S, ReplayStats), RuntimeError> {
+    let started = Instant::now();
+    let mut state = S::default();
+    let mut from = 1;
+    let mut from_snapshot = None;
+    if use_snapshot {
+        if let Some(snap) = store.load_snapshot()? {
+            if to_seq.is_none_or(|t| snap.seq <= t) {
+                state = S::restore(&snap.state).map_err(RuntimeError::Snapshot)?;
+                from = snap.seq + 1;
+                from_snapshot = Some(snap.seq);
+            }
+        }
+    }
+    let mut last = from - 1;
+    let mut events = 0;
+    for env in store.iter_from(from) {
+        let env = env?;
+        if to_seq.is_some_and(|t| env.seq > t) {
+            break;
+        }
+        let ev = S::Event::from_envelope(&env).map_err(|e| RuntimeError::Decode {
+            seq: env.seq,
+            reason: e.to_string(),
+        })?;
+        state.evolve(&ev);
+        last = env.seq;
+        events += 1;
+    }
+    Ok((
+        state,
+        ReplayStats {
+            events,
+            last_seq: last,
+            from_snapshot,
+            seconds: started.elapsed().as_secs_f64(),
+        },
+    ))
+}
+
+impl<S: Aggregate> Runtime<S>
+where
+    S::Event: Serialize,
+{
+    /// Opens a runtime on a store, replaying its log (from a snapshot when
+    /// there is one).
+    pub fn open(store: Arc<dyn EventStore>, snapshot_every: u64) -> Result<Self, RuntimeError> {
+        let (state, stats) = replay::<S>(store.as_ref(), None, true)?;
+        tracing::info!(
+            service = S::SERVICE,
+            events = stats.events,
+            last_seq = stats.last_seq,
+            from_snapshot = ?stats.from_snapshot,
+            seconds = stats.seconds,
+            "replayed log"
+        );
+        Ok(Runtime {
+            state,
+            store,
+            last_seq: stats.last_seq,
+            snapshot_every,
+            since_snapshot: stats.events,
+        })
+    }
+
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    /// Decides every pending item against the evolving state, appends all
+    /// resulting events, checkpoints and idempotency records in ONE atomic
+    /// batch, flushes, and only then reports outcomes. If storage fails,
+    /// the state is rebuilt from the log and every outcome is `Failed`.
+    pub fn process(&mut self, items: Vec<Pending<S::Command>>) -> Vec<Outcome<S::Rejection>> {
+        let total = items.len();
+        let base = self.last_seq;
+        let mut next = base + 1;
+        let mut batch = Batch {
+            expected_last_seq: base,
+            ..Default::default()
+        };
+        let mut seen: HashMap<Vec<u8>, DedupRecord> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut changed = false;
+        for p in items {
+            if let Some(cp) = p.checkpoint.clone() {
+                batch.checkpoints.push(cp);
+                changed = true;
+            }
+            if let Some(key) = &p.dedup {
+                let earlier = match seen.get(key) {
+                    Some(rec) => Some(rec.clone()),
+                    None => match self.store.dedup(key) {
+                        Ok(Some(bytes)) => match codec::decode::<DedupRecord>(&bytes) {
+                            Ok(rec) => Some(rec),
+                            Err(e) => return self.fail(format!("dedup record: {e}"), total),
+                        },
+                        Ok(None) => None,
+                        Err(e) => return self.fail(e.to_string(), total),
+                    },
+                };
+                if let Some(rec) = earlier {
+                    outcomes.push(Outcome::Duplicate {
+                        block: rec.block,
+                        first_seq: rec.first_seq,
+                        last_seq: rec.last_seq,
+                    });
+                    continue;
+                }
+            }
+            let Some(command) = p.command else {
+                continue;
+            };
+            match self.state.handle(&command) {
+                Ok(events) => {
+                    let first = next;
+                    let mut json = Vec::with_capacity(events.len());
+                    let block = self.state.block();
+                    let meta = EventMeta { block, ..p.meta };
+                    for ev in &events {
+                        batch
+                            .events
+                            .push(Envelope::wrap(S::SERVICE, next, ev, &meta));
+                        json.push(event_json(ev));
+                        next += 1;
+                    }
+                    let last = next - 1;
+                    if let Some(key) = p.dedup {
+                        let rec = DedupRecord {
+                            block,
+                            first_seq: first,
+                            last_seq: last,
+                        };
+                        batch.dedup.push((key.clone(), codec::encode(&rec)));
+                        seen.insert(key, rec);
+                    }
+                    changed = true;
+                    outcomes.push(Outcome::Accepted {
+                        block,
+                        first_seq: first,
+                        last_seq: last,
+                        events: json,
+                    });
+                }
+                Err(r) => outcomes.push(Outcome::Rejected(r)),
+            }
+        }
+        if !changed {
+            return outcomes;
+        }
+        let n_events = batch.events.len() as u64;
+        let res = self.store.append(batch).and_then(|_| self.store.flush());
+        match res {
+            Ok(()) => {
+                self.last_seq = next - 1;
+                self.since_snapshot += n_events;
+                if self.snapshot_every > 0 && self.since_snapshot >= self.snapshot_every {
+                    self.snapshot();
+                }
+                outcomes
+            }
+            Err(e) => self.fail(e.to_string(), total),
+        }
+    }
+
+    /// Writes a snapshot of the current state (best effort: a failed
+    /// snapshot only makes the next replay longer).
+    pub fn snapshot(&mut self) {
+        let snap = Snapshot {
+            seq: self.last_seq,
+            state: self.state.snapshot(),
+        };
+        match self.store.save_snapshot(&snap) {
+            Ok(()) => self.since_snapshot = 0,
+            Err(e) => tracing::warn!(error = %e, "snapshot failed"),
+        }
+    }
+
+    fn fail(&mut self, why: String, n: usize) -> Vec<Outcome<S::Rejection>> {
+        tracing::error!(error = %why, "append failed; rebuilding state from the log");
+        match replay::<S>(self.store.as_ref(), None, true) {
+            Ok((state, stats)) => {
+                self.state = state;
+                self.last_seq = stats.last_seq;
+            }
+            Err(e) => tracing::error!(error = %e, "rebuild after failed append failed"),
+        }
+        (0..n).map(|_| Outcome::Failed(why.clone())).collect()
+    }
+}
+
+fn event_json<E: VersionedEvent + Serialize>(ev: &E) -> serde_json::Value {
+    let mut v = serde_json::to_value(ev).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(m) = &mut v {
+        m.insert("version".into(), ev.version().into());
+    }
+    serde_json::json!({ "type": ev.event_type(), "data": v })
+}

@@ -1,0 +1,708 @@
+//! The async service loop.
+//!
+//! One task owns the [`Runtime`]; everything else talks to it through one
+//! closed enum of inputs ([`Input`]) handled by a single `match`. Commands
+//! that arrive together are decided and committed together (group commit:
+//! one store append and one flush for the whole batch), which is what makes
+//! durable throughput high without weakening the rule that a command is
+//! acknowledged only after its events are durable.
+
+use crate::runtime::{Outcome, Pending, Runtime};
+use crate::{digest_hex, Caller, Cmd, Service};
+use aggregate::Aggregate;
+use bus::inbox::{verdict, Inbox, InboxSettings, Verdict};
+use bus::outbox::{Outbox, StreamSettings};
+use bus::rpc::{QueryReply, Reply, ALREADY_PROCESSED};
+use bus::{subjects, Backoff};
+use envelope::{Envelope, EventMeta};
+use futures::StreamExt;
+use keys::{CommandBody, Signed};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store::EventStore;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{Instrument, Span};
+
+/// Largest command payload accepted; larger ones are rejected unread.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// Everything a service shell needs besides its core.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    pub nats_url: String,
+    pub data_dir: PathBuf,
+    pub stream: StreamSettings,
+    pub inbox: InboxSettings,
+    /// Events between snapshots (0 = never).
+    pub snapshot_every: u64,
+    /// Most commands decided and committed in one batch.
+    pub max_batch: usize,
+    pub faults: Faults,
+}
+
+impl ServiceConfig {
+    /// Defaults, with `TAONET_INBOX_ACK_WAIT_MS` (how long an unacked
+    /// delivery waits before redelivery) read from the environment.
+    pub fn new(nats_url: &str, data_dir: impl Into<PathBuf>) -> Self {
+        let mut inbox = InboxSettings::default();
+        if let Some(ms) = std::env::var("TAONET_INBOX_ACK_WAIT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            inbox.ack_wait = Duration::from_millis(ms);
+        }
+        ServiceConfig {
+            nats_url: nats_url.to_owned(),
+            data_dir: data_dir.into(),
+            stream: StreamSettings::default(),
+            inbox,
+            snapshot_every: 100_000,
+            max_batch: 1024,
+            faults: Faults::from_env(),
+        }
+    }
+}
+
+/// Fault injection for tests of crash recovery. Read from the environment
+/// (`TAONET_FAULT_*`) so tests can arm them in a child process; all off by
+/// default and inert in production.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Abort the process right after the Nth durable append, before any
+    /// reply or publish (`TAONET_FAULT_ABORT_AFTER_APPEND=N`).
+    pub abort_after_append: Option<u64>,
+    /// Never publish (`TAONET_FAULT_NO_PUBLISH=1`): the outbox must heal it
+    /// on the next start.
+    pub no_publish: bool,
+    /// Abort after applying the Nth foreign event, before acking it
+    /// (`TAONET_FAULT_ABORT_BEFORE_ACK=N`): redelivery must not apply twice.
+    pub abort_before_ack: Option<u64>,
+}
+
+impl Faults {
+    pub fn from_env() -> Self {
+        let num = |k: &str| std::env::var(k).ok().and_then(|v| v.parse().ok());
+        Faults {
+            abort_after_append: num("TAONET_FAULT_ABORT_AFTER_APPEND"),
+            no_publish: std::env::var("TAONET_FAULT_NO_PUBLISH").is_ok_and(|v| v == "1"),
+            abort_before_ack: num("TAONET_FAULT_ABORT_BEFORE_ACK"),
+        }
+    }
+}
+
+type CommandReply = oneshot::Sender<Reply>;
+
+/// The closed set of things the service loop reacts to.
+enum Input<S: Aggregate> {
+    Command {
+        pending: Pending<S::Command>,
+        span: Span,
+        reply: CommandReply,
+    },
+    Foreign {
+        envelope: Envelope,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+    Tick {
+        now_ms: u64,
+    },
+    Query {
+        name: String,
+        args: serde_json::Value,
+        reply: oneshot::Sender<QueryReply>,
+    },
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Runs a service until `shutdown` becomes true.
+pub async fn run<S: Service>(
+    cfg: ServiceConfig,
+    store: Arc<dyn EventStore>,
+    start: Vec<Cmd<S>>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), ShellError> {
+    let service = <S::Core as Aggregate>::SERVICE;
+    let mut runtime = Runtime::<S::Core>::open(store.clone(), cfg.snapshot_every)?;
+    let client = bus::connect(&cfg.nats_url, &format!("taonet-{service}")).await?;
+    let js = async_nats::jetstream::new(client.clone());
+
+    // Outbox: publishes the log; first catch up whatever a crash left.
+    let (appended_tx, appended_rx) = watch::channel(runtime.last_seq());
+    let outbox = Outbox::new(js.clone(), service, store.clone(), cfg.stream.clone());
+    let published = outbox.published();
+    let mut tasks = Vec::new();
+    if !cfg.faults.no_publish {
+        tasks.push(tokio::spawn(outbox.run(appended_rx, shutdown.clone())));
+    }
+
+    let (tx, mut rx) = mpsc::channel::<Input<S::Core>>(65_536);
+
+    // Commands: users on taonet.cmd.<svc>.>, services on taonet.svc.<svc>.>
+    for (subject, is_service) in [
+        (subjects::command(service, ">"), false),
+        (subjects::service_command(service, ">"), true),
+    ] {
+        let sub = client
+            .queue_subscribe(subject, service.to_owned())
+            .await
+            .map_err(|e| ShellError::Nats(e.to_string()))?;
+        tasks.push(tokio::spawn(command_listener::<S>(
+            client.clone(),
+            sub,
+            is_service,
+            tx.clone(),
+            shutdown.clone(),
+        )));
+    }
+    let qsub = client
+        .queue_subscribe(subjects::query(service, ">"), service.to_owned())
+        .await
+        .map_err(|e| ShellError::Nats(e.to_string()))?;
+    tasks.push(tokio::spawn(query_listener::<S>(
+        client.clone(),
+        qsub,
+        tx.clone(),
+        shutdown.clone(),
+    )));
+
+    for source in S::sources() {
+        let cp = store.checkpoint(&inbox_key(source))?.unwrap_or(0);
+        let inbox = Inbox::new(js.clone(), service, source, cfg.inbox.clone());
+        tasks.push(tokio::spawn(inbox_task::<S>(
+            inbox,
+            cp,
+            tx.clone(),
+            shutdown.clone(),
+            cfg.faults.abort_before_ack,
+        )));
+    }
+
+    // Start-up commands (genesis on an empty log). A rejection here is
+    // normal on a restart (genesis already applied); a failure is not.
+    if !start.is_empty() {
+        let start = start.into_iter().map(|c| internal(c, "start")).collect();
+        for o in runtime.process(start) {
+            match o {
+                Outcome::Failed(e) => return Err(ShellError::Startup(e)),
+                Outcome::Rejected(r) => tracing::info!(reason = %r, "start-up command not applied"),
+                _ => {}
+            }
+        }
+        appended_tx.send_replace(runtime.last_seq());
+    }
+    if let Some(every) = S::tick_interval(runtime.state()) {
+        let tx = tx.clone();
+        let mut sd = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut timer = tokio::time::interval(every);
+            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            timer.tick().await;
+            loop {
+                tokio::select! {
+                    _ = timer.tick() => {
+                        if tx.send(Input::Tick { now_ms: now_ms() }).await.is_err() { return }
+                    }
+                    _ = sd.changed() => return,
+                }
+            }
+        }));
+    }
+
+    drop(tx);
+
+    tracing::info!(service, last_seq = runtime.last_seq(), "service ready");
+    let mut appends = 0u64;
+    let mut foreign_applied = 0u64;
+    loop {
+        let first = tokio::select! {
+            i = rx.recv() => match i { Some(i) => i, None => break },
+            _ = shutdown.changed() => break,
+        };
+        // Group commit: take whatever else is already waiting.
+        let mut inputs = vec![first];
+        while inputs.len() < cfg.max_batch {
+            match rx.try_recv() {
+                Ok(i) => inputs.push(i),
+                Err(_) => break,
+            }
+        }
+        let mut pendings = Vec::new();
+        let mut replies: Vec<Box<dyn FnOnce(Outcome<<S::Core as Aggregate>::Rejection>) + Send>> =
+            Vec::new();
+        for input in inputs {
+            match input {
+                Input::Command {
+                    pending,
+                    span,
+                    reply,
+                } => {
+                    pendings.push(pending);
+                    replies.push(Box::new(move |o| {
+                        let _e = span.enter();
+                        let r = to_reply(o);
+                        if let Reply::Rejected { code, .. } = &r {
+                            tracing::info!(code = %code, "command rejected");
+                        }
+                        let _ = reply.send(r);
+                    }));
+                }
+                Input::Foreign { envelope, done } => {
+                    let command = S::on_foreign(runtime.state(), &envelope);
+                    let meta = EventMeta {
+                        block: 0,
+                        causation: Some(format!("evt:{}", envelope.id)),
+                        correlation: envelope.correlation.clone(),
+                        trace: envelope.trace.clone(),
+                    };
+                    pendings.push(Pending {
+                        command,
+                        meta,
+                        dedup: None,
+                        checkpoint: Some((inbox_key(&envelope.service), envelope.seq)),
+                    });
+                    replies.push(Box::new(move |o| {
+                        let _ = done.send(match o {
+                            Outcome::Failed(e) => Err(e),
+                            _ => Ok(()),
+                        });
+                    }));
+                    foreign_applied += 1;
+                }
+                Input::Tick { now_ms } => {
+                    if let Some(c) = S::on_tick(runtime.state(), now_ms) {
+                        pendings.push(internal(c, "clock"));
+                        replies.push(Box::new(|o| {
+                            if let Outcome::Failed(e) = o {
+                                tracing::error!(error = %e, "clock tick failed");
+                            }
+                        }));
+                    }
+                }
+                Input::Query { name, args, reply } => {
+                    let _ = reply.send(answer_query::<S>(
+                        &runtime,
+                        *published.borrow(),
+                        &name,
+                        &args,
+                    ));
+                }
+            }
+        }
+        if pendings.is_empty() {
+            continue;
+        }
+        let before = runtime.last_seq();
+        let outcomes = runtime.process(pendings);
+        if runtime.last_seq() != before {
+            appends += 1;
+            if cfg.faults.abort_after_append == Some(appends) {
+                tracing::error!("fault injection: aborting after append {appends}");
+                std::process::abort();
+            }
+            appended_tx.send_replace(runtime.last_seq());
+        }
+        for (o, r) in outcomes.into_iter().zip(replies) {
+            r(o);
+        }
+        let _ = foreign_applied;
+    }
+    tracing::info!(service, last_seq = runtime.last_seq(), "service stopping");
+    runtime.snapshot();
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(6), t).await;
+    }
+    client.flush().await.ok();
+    Ok(())
+}
+
+fn inbox_key(source: &str) -> String {
+    format!("inbox:{source}")
+}
+
+fn internal<C>(command: C, what: &str) -> Pending<C> {
+    Pending {
+        command: Some(command),
+        meta: EventMeta {
+            block: 0,
+            causation: Some(format!("internal:{what}")),
+            correlation: format!("internal:{what}"),
+            trace: telemetry::current_trace_context(),
+        },
+        dedup: None,
+        checkpoint: None,
+    }
+}
+
+fn to_reply<R: Serialize + std::fmt::Display>(o: Outcome<R>) -> Reply {
+    match o {
+        Outcome::Accepted {
+            block,
+            first_seq,
+            last_seq,
+            events,
+        } => Reply::Accepted {
+            block,
+            first_seq,
+            last_seq,
+            events,
+        },
+        Outcome::Rejected(r) => rejected(&r),
+        Outcome::Duplicate {
+            block,
+            first_seq,
+            last_seq,
+        } => Reply::Rejected {
+            code: ALREADY_PROCESSED.into(),
+            message: "a command with this id was already applied".into(),
+            detail: serde_json::json!({"block": block, "first_seq": first_seq, "last_seq": last_seq}),
+        },
+        Outcome::Failed(message) => Reply::Failed { message },
+    }
+}
+
+/// A rejection's code is its variant name (serde's external tagging).
+pub fn rejected<R: Serialize + std::fmt::Display>(r: &R) -> Reply {
+    let v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
+    let (code, detail) = match &v {
+        serde_json::Value::String(s) => (s.clone(), serde_json::Value::Null),
+        serde_json::Value::Object(m) if m.len() == 1 => {
+            let (k, d) = m.iter().next().expect("one entry");
+            (k.clone(), d.clone())
+        }
+        _ => ("Rejected".to_string(), v.clone()),
+    };
+    Reply::Rejected {
+        code,
+        message: r.to_string(),
+        detail,
+    }
+}
+
+fn shell_rejection(code: &str, message: String) -> Reply {
+    Reply::Rejected {
+        code: code.into(),
+        message,
+        detail: serde_json::Value::Null,
+    }
+}
+
+fn answer_query<S: Service>(
+    runtime: &Runtime<S::Core>,
+    published: u64,
+    name: &str,
+    args: &serde_json::Value,
+) -> QueryReply {
+    if name == "status" {
+        return QueryReply::Ok(serde_json::json!({
+            "service": <S::Core as Aggregate>::SERVICE,
+            "last_seq": runtime.last_seq(),
+            "published_seq": published,
+            "block": runtime.state().block(),
+            "state_digest": digest_hex(&runtime.state().digest()),
+        }));
+    }
+    match S::query(runtime.state(), name, args) {
+        Ok(v) => QueryReply::Ok(v),
+        Err(e) => QueryReply::Error(e),
+    }
+}
+
+/// Verifies and parses a command off the wire. Pure but CPU-heavy
+/// (signature check), so it runs on the blocking pool.
+fn admit<S: Service>(payload: &[u8], is_service: bool) -> Result<(Pending<Cmd<S>>, String), Reply> {
+    if payload.len() > MAX_COMMAND_BYTES {
+        return Err(shell_rejection(
+            "Oversized",
+            format!(
+                "command of {} bytes exceeds {MAX_COMMAND_BYTES}",
+                payload.len()
+            ),
+        ));
+    }
+    let signed = Signed::from_bytes(payload)
+        .map_err(|e| shell_rejection(signature_code(&e), e.to_string()))?;
+    let body: CommandBody<S::Wire> = signed
+        .open()
+        .map_err(|e| shell_rejection(signature_code(&e), e.to_string()))?;
+    if body.id.is_empty() || body.id.len() > 128 || body.client.len() > 128 {
+        return Err(shell_rejection(
+            "Malformed",
+            "command id must be 1..=128 bytes, client at most 128".into(),
+        ));
+    }
+    let caller = if is_service {
+        Caller::Service(signed.signer)
+    } else {
+        Caller::User(signed.signer)
+    };
+    let causation = format!("cmd:{}:{}", signed.signer, body.id);
+    let mut dedup = Vec::with_capacity(40 + body.id.len());
+    dedup.extend_from_slice(b"cmd/");
+    dedup.extend_from_slice(&signed.signer.0);
+    dedup.push(b'/');
+    dedup.extend_from_slice(body.id.as_bytes());
+    let command = S::admit(caller, signed.body.len() as u32, body.command);
+    Ok((
+        Pending {
+            command: Some(command),
+            meta: EventMeta {
+                block: 0,
+                causation: Some(causation.clone()),
+                correlation: body.id.clone(),
+                trace: None,
+            },
+            dedup: Some(dedup),
+            checkpoint: None,
+        },
+        causation,
+    ))
+}
+
+fn signature_code(e: &keys::SignatureError) -> &'static str {
+    match e {
+        keys::SignatureError::BadSignature => "BadSignature",
+        keys::SignatureError::Oversized => "Oversized",
+        _ => "Malformed",
+    }
+}
+
+async fn command_listener<S: Service>(
+    client: async_nats::Client,
+    mut sub: async_nats::Subscriber,
+    is_service: bool,
+    tx: mpsc::Sender<Input<S::Core>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let msg = tokio::select! {
+            m = sub.next() => match m { Some(m) => m, None => return },
+            _ = shutdown.changed() => return,
+        };
+        let Some(reply_to) = msg.reply.clone() else {
+            continue;
+        };
+        let client = client.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let span = tracing::info_span!(
+                "command",
+                service = <S::Core as Aggregate>::SERVICE,
+                subject = %msg.subject,
+                causation = tracing::field::Empty,
+                otel.status_code = tracing::field::Empty,
+            );
+            if let Some(h) = &msg.headers {
+                telemetry::set_parent_from_nats(&span, h);
+            }
+            let payload = msg.payload.clone();
+            let admitted = tokio::task::spawn_blocking(move || admit::<S>(&payload, is_service))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(Reply::Failed {
+                        message: e.to_string(),
+                    })
+                });
+            let reply = match admitted {
+                Err(r) => {
+                    let _e = span.enter();
+                    if let Reply::Rejected { code, .. } = &r {
+                        tracing::info!(code = %code, "command refused before decision");
+                    }
+                    r
+                }
+                Ok((mut pending, causation)) => {
+                    span.record("causation", causation.as_str());
+                    pending.meta.trace = span.in_scope(telemetry::current_trace_context);
+                    let (rtx, rrx) = oneshot::channel();
+                    let sent = tx
+                        .send(Input::Command {
+                            pending,
+                            span: span.clone(),
+                            reply: rtx,
+                        })
+                        .await;
+                    match sent {
+                        Err(_) => Reply::Failed {
+                            message: "service is shutting down".into(),
+                        },
+                        Ok(()) => rrx.await.unwrap_or(Reply::Failed {
+                            message: "service is shutting down".into(),
+                        }),
+                    }
+                }
+            };
+            let bytes = serde_json::to_vec(&reply).expect("reply json");
+            let _ = client
+                .publish(reply_to, bytes.into())
+                .instrument(span)
+                .await;
+        });
+    }
+}
+
+async fn query_listener<S: Service>(
+    client: async_nats::Client,
+    mut sub: async_nats::Subscriber,
+    tx: mpsc::Sender<Input<S::Core>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let msg = tokio::select! {
+            m = sub.next() => match m { Some(m) => m, None => return },
+            _ = shutdown.changed() => return,
+        };
+        let Some(reply_to) = msg.reply.clone() else {
+            continue;
+        };
+        let name = msg
+            .subject
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let args = if msg.payload.is_empty() {
+            serde_json::Value::Null
+        } else {
+            match serde_json::from_slice(&msg.payload) {
+                Ok(v) => v,
+                Err(e) => {
+                    let r = QueryReply::Error(format!("malformed query: {e}"));
+                    let _ = client
+                        .publish(reply_to, serde_json::to_vec(&r).expect("json").into())
+                        .await;
+                    continue;
+                }
+            }
+        };
+        let (rtx, rrx) = oneshot::channel();
+        if tx
+            .send(Input::Query {
+                name,
+                args,
+                reply: rtx,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let client = client.clone();
+        tokio::spawn(async move {
+            if let Ok(r) = rrx.await {
+                let _ = client
+                    .publish(reply_to, serde_json::to_vec(&r).expect("json").into())
+                    .await;
+            }
+        });
+    }
+}
+
+async fn inbox_task<S: Service>(
+    inbox: Inbox,
+    mut checkpoint: u64,
+    tx: mpsc::Sender<Input<S::Core>>,
+    mut shutdown: watch::Receiver<bool>,
+    abort_before_ack: Option<u64>,
+) {
+    let mut backoff = Backoff::new();
+    let mut reposition = false;
+    let mut applied = 0u64;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let messages = match inbox.open(checkpoint, reposition).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, source = inbox.source(), "inbox open failed; retrying");
+                tokio::select! { _ = backoff.wait() => continue, _ = shutdown.changed() => return }
+            }
+        };
+        reposition = false;
+        tokio::pin!(messages);
+        loop {
+            let d = tokio::select! {
+                d = messages.next() => d,
+                _ = shutdown.changed() => return,
+            };
+            let d = match d {
+                Some(Ok(d)) => d,
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, source = inbox.source(), "inbox delivery failed");
+                    break;
+                }
+                None => break,
+            };
+            backoff.reset();
+            match verdict(checkpoint, d.envelope.seq) {
+                Verdict::Duplicate => {
+                    tracing::info!(
+                        seq = d.envelope.seq,
+                        delivered = d.delivered,
+                        "duplicate delivery skipped"
+                    );
+                    let _ = d.ack().await;
+                }
+                Verdict::Gap => {
+                    tracing::warn!(checkpoint, seq = d.envelope.seq, "inbox gap; repositioning");
+                    reposition = true;
+                    break;
+                }
+                Verdict::Apply => {
+                    let seq = d.envelope.seq;
+                    let (dtx, drx) = oneshot::channel();
+                    if tx
+                        .send(Input::Foreign {
+                            envelope: d.envelope.clone(),
+                            done: dtx,
+                        })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    match drx.await {
+                        Ok(Ok(())) => {
+                            checkpoint = seq;
+                            applied += 1;
+                            if abort_before_ack == Some(applied) {
+                                tracing::error!("fault injection: aborting before ack {applied}");
+                                std::process::abort();
+                            }
+                            let _ = d.ack().await;
+                        }
+                        _ => {
+                            reposition = true;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        tokio::select! { _ = backoff.wait() => {}, _ = shutdown.changed() => return }
+    }
+}
+
+/// Why a service shell could not start or keep running. Domain rejections
+/// never end up here: they are replies.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    #[error(transparent)]
+    Bus(#[from] bus::BusError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Runtime(#[from] crate::RuntimeError),
+    #[error("nats: {0}")]
+    Nats(String),
+    #[error("start-up: {0}")]
+    Startup(String),
+}

@@ -1,0 +1,394 @@
+//! Argument definitions and dispatch.
+
+use crate::{amount, calc, client, paths, print_json, replay, serve, up, wallets};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use ledger_core::CommandBody;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "taonet",
+    version,
+    about = "The taonet token economy: ledger, Yuma consensus, dTAO pools, governance"
+)]
+pub struct Cli {
+    /// NATS URL of a running cluster (default: what `taonet up` recorded, else nats://127.0.0.1:4222).
+    #[arg(long, global = true, env = "TAONET_NATS_URL")]
+    pub nats: Option<String>,
+    /// Wallet directory.
+    #[arg(long, global = true, env = "TAONET_WALLET_DIR")]
+    pub wallet_dir: Option<PathBuf>,
+    /// Data directory of the local cluster.
+    #[arg(long = "data", global = true, env = "TAONET_DATA")]
+    pub data: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Create, list and show wallets (coldkeys and hotkeys).
+    #[command(subcommand)]
+    Wallet(WalletCmd),
+    /// Transfer TAO from a wallet's coldkey (signed; fee burned).
+    Transfer(TransferArgs),
+    /// Free balance of an account or wallet.
+    Balance {
+        /// Wallet name or SS58 address.
+        account: String,
+    },
+    /// Block height and clock; `block advance N` in manual-clock mode.
+    Block {
+        #[command(subcommand)]
+        action: Option<BlockCmd>,
+    },
+    /// Total issuance and where it sits.
+    Issuance,
+    /// The emission schedule at the current issuance (era, per block, next halving).
+    Schedule,
+    /// A service's status: log position, published position, state digest.
+    Status {
+        /// One service; all four when omitted.
+        #[arg(long)]
+        service: Option<String>,
+    },
+    /// Pure calculators (no cluster needed).
+    #[command(subcommand)]
+    Calc(CalcCmd),
+    /// Yuma consensus scenarios.
+    #[command(subcommand)]
+    Yuma(YumaCmd),
+    /// Rebuild a service's state from its log offline and print its digest.
+    Replay {
+        #[arg(long)]
+        service: String,
+        /// Replay up to and including this sequence.
+        #[arg(long)]
+        to_seq: Option<u64>,
+        /// Start from the latest snapshot (default: from the first event).
+        #[arg(long)]
+        use_snapshot: bool,
+    },
+    /// Start nats-server and all services on one data dir (Ctrl-C stops).
+    Up(UpCmd),
+    /// Run one service in this process.
+    Serve(ServeCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WalletCmd {
+    /// Create a wallet (coldkey; encrypted unless --no-password).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Store the coldkey unencrypted (test and demo wallets only).
+        #[arg(long)]
+        no_password: bool,
+        #[arg(long, default_value_t = 12)]
+        words: usize,
+    },
+    /// List wallets.
+    List,
+    /// Show one wallet's public keys.
+    Show {
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a hotkey in a wallet.
+    NewHotkey {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        hotkey: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct TransferArgs {
+    /// Wallet whose coldkey signs and pays.
+    #[arg(long)]
+    pub wallet: String,
+    /// Destination: SS58 address or wallet name.
+    #[arg(long)]
+    pub to: String,
+    /// Amount in TAO (up to 9 decimals).
+    #[arg(long, conflicts_with = "rao")]
+    pub amount: Option<String>,
+    /// Amount in RAO.
+    #[arg(long)]
+    pub rao: Option<u64>,
+    /// Allow the sender's balance to fall below the existential deposit (the rest is burned).
+    #[arg(long)]
+    pub allow_death: bool,
+    /// Command id (default: a fresh UUID); resending the same id never applies twice.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BlockCmd {
+    /// Produce N blocks now (manual clock only; signed by the admin key).
+    Advance {
+        n: u64,
+        /// Wallet of the admin (default: the admin key in the data dir).
+        #[arg(long)]
+        wallet: Option<String>,
+        /// Block time stamped on the produced blocks, ms.
+        #[arg(long, default_value_t = 12_000)]
+        block_time_ms: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CalcCmd {
+    /// Block emission for a total issuance (spec tokenomics §1.1).
+    Emission {
+        #[arg(long)]
+        issuance: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum YumaCmd {
+    /// Run a Yuma epoch scenario (FILE or stdin) and print every epoch's output.
+    Run { file: Option<PathBuf> },
+}
+
+#[derive(Args, Debug)]
+pub struct UpCmd {
+    /// NATS client port (0 = any free port).
+    #[arg(long, default_value_t = 4222)]
+    pub nats_port: u16,
+    /// NATS monitoring port (0 = any free port).
+    #[arg(long, default_value_t = 8222)]
+    pub monitor_port: u16,
+    /// Block time in ms (default 12000).
+    #[arg(long)]
+    pub block_time_ms: Option<u64>,
+    /// No block timer: blocks advance only with `taonet block advance N`.
+    #[arg(long)]
+    pub manual_blocks: bool,
+    /// Genesis balance WALLET_OR_SS58=TAO (repeatable; first start only).
+    #[arg(long)]
+    pub fund: Vec<String>,
+    /// Genesis file to start from (first start only).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// Start, check that every service answers, stop, exit.
+    #[arg(long, hide = true)]
+    pub check: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeCmd {
+    /// ledger, consensus, amm or governance.
+    pub service: String,
+    /// Genesis file (ledger; applied to an empty log only).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// JetStream replicas for this service's stream.
+    #[arg(long, default_value_t = 1, env = "TAONET_STREAM_REPLICAS")]
+    pub replicas: usize,
+    /// Events between snapshots (0 = never).
+    #[arg(long, default_value_t = 100_000, env = "TAONET_SNAPSHOT_EVERY")]
+    pub snapshot_every: u64,
+}
+
+fn rt() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub fn dispatch(cli: Cli) -> Result<()> {
+    let wallet_dir = cli
+        .wallet_dir
+        .clone()
+        .unwrap_or_else(paths::default_wallet_dir);
+    let data = cli.data.clone().unwrap_or_else(paths::default_data_dir);
+    let nats_url = || paths::resolve_nats_url(cli.nats.clone(), &data);
+    match cli.command {
+        Cmd::Wallet(w) => {
+            let v = match w {
+                WalletCmd::Create {
+                    name,
+                    no_password,
+                    words,
+                } => wallets::create(&wallet_dir, &name, no_password, words)?,
+                WalletCmd::List => wallets::list(&wallet_dir)?,
+                WalletCmd::Show { name } => wallets::show(&wallet_dir, &name)?,
+                WalletCmd::NewHotkey { name, hotkey } => {
+                    wallets::new_hotkey(&wallet_dir, &name, &hotkey)?
+                }
+            };
+            print_json(&v);
+        }
+        Cmd::Transfer(t) => {
+            let amount = match (&t.amount, t.rao) {
+                (Some(a), None) => {
+                    amount::parse_tao(a).map_err(|e| anyhow::anyhow!("--amount: {e}"))?
+                }
+                (None, Some(r)) => r,
+                _ => bail!("give --amount TAO or --rao RAO"),
+            };
+            let key = client::coldkey(&wallet_dir, &t.wallet)?;
+            let to = client::resolve_account(&wallet_dir, &t.to)?;
+            let url = nats_url();
+            let v = rt()?.block_on(async {
+                let _g = cli_telemetry();
+                let c = client::connect(&url).await?;
+                let body = CommandBody::Transfer {
+                    to,
+                    amount,
+                    keep_alive: !t.allow_death,
+                };
+                let acc = client::send(&c, &key, "ledger", "transfer", &body, t.id.clone()).await?;
+                c.flush().await.ok();
+                anyhow::Ok(serde_json::to_value(acc)?)
+            })?;
+            print_json(&v);
+        }
+        Cmd::Balance { account } => {
+            let who = client::resolve_account(&wallet_dir, &account)?;
+            let url = nats_url();
+            let mut v = rt()?.block_on(async {
+                let c = client::connect(&url).await?;
+                client::query(&c, "ledger", "balance", json!({"account": who})).await
+            })?;
+            if let Some(r) = v["free_rao"].as_u64() {
+                v["free_tao"] = json!(amount::format_tao(r));
+            }
+            print_json(&v);
+        }
+        Cmd::Block { action } => {
+            let url = nats_url();
+            let v = match action {
+                None => rt()?.block_on(async {
+                    let c = client::connect(&url).await?;
+                    client::query(&c, "ledger", "block", json!(null)).await
+                })?,
+                Some(BlockCmd::Advance {
+                    n,
+                    wallet,
+                    block_time_ms,
+                }) => {
+                    let key = match wallet {
+                        Some(w) => client::coldkey(&wallet_dir, &w)?,
+                        None => up::data_key(&data, "admin")?,
+                    };
+                    rt()?.block_on(async {
+                        let c = client::connect(&url).await?;
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)?
+                            .as_millis() as u64;
+                        let body = CommandBody::AdvanceBlocks {
+                            n,
+                            timestamp_ms: now,
+                            block_time_ms,
+                        };
+                        let acc =
+                            client::send(&c, &key, "ledger", "advance_blocks", &body, None).await?;
+                        let block = client::query(&c, "ledger", "block", json!(null)).await?;
+                        anyhow::Ok(
+                            json!({"events": acc.last_seq + 1 - acc.first_seq, "block": block}),
+                        )
+                    })?
+                }
+            };
+            print_json(&v);
+        }
+        Cmd::Issuance => {
+            let url = nats_url();
+            let mut v = rt()?.block_on(async {
+                let c = client::connect(&url).await?;
+                client::query(&c, "ledger", "issuance", json!(null)).await
+            })?;
+            if let Some(r) = v["total_issuance_rao"].as_u64() {
+                v["total_issuance_tao"] = json!(amount::format_tao(r));
+            }
+            print_json(&v);
+        }
+        Cmd::Schedule => {
+            let url = nats_url();
+            let v = rt()?.block_on(async {
+                let c = client::connect(&url).await?;
+                client::query(&c, "ledger", "schedule", json!(null)).await
+            })?;
+            print_json(&v);
+        }
+        Cmd::Status { service } => {
+            let url = nats_url();
+            let names: Vec<String> = match service {
+                Some(s) => vec![s],
+                None => serve::SERVICES.iter().map(|s| s.to_string()).collect(),
+            };
+            let v = rt()?.block_on(async {
+                let c = client::connect(&url).await?;
+                let mut out = Vec::new();
+                for s in &names {
+                    out.push(match client::query(&c, s, "status", json!(null)).await {
+                        Ok(v) => v,
+                        Err(e) => json!({"service": s, "error": e.to_string()}),
+                    });
+                }
+                anyhow::Ok(out)
+            })?;
+            if v.len() == 1 {
+                print_json(&v[0]);
+            } else {
+                print_json(&json!({"services": v}));
+            }
+        }
+        Cmd::Calc(CalcCmd::Emission { issuance }) => print_json(&calc::emission(issuance)),
+        Cmd::Yuma(YumaCmd::Run { file }) => {
+            let text = match file {
+                Some(f) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?,
+                None => std::io::read_to_string(std::io::stdin())?,
+            };
+            let out =
+                yuma::scenario::run_scenario_str(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{out}");
+        }
+        Cmd::Replay {
+            service,
+            to_seq,
+            use_snapshot,
+        } => print_json(&replay::replay(&service, &data, to_seq, use_snapshot)?),
+        Cmd::Up(u) => up::up(up::UpArgs {
+            data,
+            wallet_dir,
+            nats_port: u.nats_port,
+            monitor_port: u.monitor_port,
+            block_time_ms: u.block_time_ms,
+            manual_blocks: u.manual_blocks,
+            fund: u.fund,
+            genesis: u.genesis,
+            detach_check: u.check,
+        })?,
+        Cmd::Serve(s) => serve::serve(serve::ServeArgs {
+            service: s.service,
+            data,
+            nats: cli
+                .nats
+                .clone()
+                .unwrap_or_else(|| "nats://127.0.0.1:4222".into()),
+            genesis: s.genesis,
+            replicas: s.replicas,
+            snapshot_every: s.snapshot_every,
+        })?,
+    }
+    Ok(())
+}
+
+/// Telemetry for CLI commands: traces start at the CLI when OTLP export is
+/// configured; logs stay quiet (warnings only) unless RUST_LOG says more.
+fn cli_telemetry() -> Option<telemetry::TelemetryGuard> {
+    if std::env::var_os("RUST_LOG").is_none() {
+        // Single-threaded at this point: nothing else reads the environment.
+        std::env::set_var("RUST_LOG", "warn");
+    }
+    telemetry::init("taonet-cli", env!("CARGO_PKG_VERSION")).ok()
+}

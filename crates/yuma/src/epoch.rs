@@ -1,0 +1,416 @@
+//! One Yuma epoch of one subnet mechanism: subtensor's sparse `epoch_mechanism` (spec §4–§5).
+//!
+//! [`run_epoch`] is a pure function of its inputs. Block numbers, the emission amount and the
+//! `last_tempo` block used by the recently-registered bond mask all arrive as arguments, so the
+//! caller owns scheduling (spec §8) and the engine never looks at a clock.
+
+use fixed::types::{I32F32, I64F64};
+use serde::{Deserialize, Serialize};
+
+use crate::fixed_math::{
+    add, bonds_moving_average_alpha, fixed_proportion_to_u16, from_u64, i64f64_to_i32f32,
+    i64f64_to_u64, liquid_alpha_sigmoid, share_of_rao, sum, u16_proportion_to_fixed, ZERO,
+};
+use crate::sparse::{
+    col_clip_sparse, inplace_col_max_upscale_sparse, inplace_col_normalize_sparse,
+    inplace_row_normalize_sparse, interpolate_sparse, liquid_ema_sparse, mat_ema_sparse,
+    matmul_sparse, matmul_transpose_sparse, row_hadamard_sparse, row_sum_of_mat_vec_mul_sparse,
+    row_sum_sparse, weighted_median_col_sparse, SparseMatrix,
+};
+use crate::vector::{
+    inplace_mask_vector, inplace_normalize, inplace_normalize_64, inplace_normalize_using_sum,
+    is_topk_nonzero, is_zero, vec_mul,
+};
+
+/// Subnet hyperparameters read by the epoch, in their storage encodings (spec §2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hyperparameters {
+    /// `Kappa`, κ = v/65535.
+    pub kappa_u16: u16,
+    /// `BondsPenalty`, β = v/65535.
+    pub bonds_penalty_u16: u16,
+    /// `BondsMovingAverage` in ppm; EMA α = 1 − v/1e6.
+    pub bonds_moving_average: u64,
+    /// `Yuma3On`.
+    pub yuma3: bool,
+    /// `LiquidAlphaOn` (only has an effect with Yuma3).
+    pub liquid_alpha: bool,
+    /// `AlphaValues.0`, /65535.
+    pub alpha_low_u16: u16,
+    /// `AlphaValues.1`, /65535.
+    pub alpha_high_u16: u16,
+    /// `AlphaSigmoidSteepness` (effective steepness = value/100).
+    pub alpha_sigmoid_steepness: i16,
+    /// `MaxAllowedValidators`: k of the top-k permits.
+    pub max_allowed_validators: u16,
+    /// Activity cutoff, already resolved to blocks (`get_activity_cutoff_blocks`).
+    pub activity_cutoff_blocks: u64,
+    /// `StakeThreshold` in rao, compared with `floor(raw stake)`.
+    pub stake_threshold: u64,
+}
+
+impl Default for Hyperparameters {
+    /// Production defaults (`runtime/src/lib.rs`), activity cutoff resolved at tempo 360.
+    fn default() -> Self {
+        Hyperparameters {
+            kappa_u16: 32767,
+            bonds_penalty_u16: 65535,
+            bonds_moving_average: 900_000,
+            yuma3: false,
+            liquid_alpha: false,
+            alpha_low_u16: 45875,
+            alpha_high_u16: 58982,
+            alpha_sigmoid_steepness: 1000,
+            max_allowed_validators: 128,
+            activity_cutoff_blocks: 5000,
+            stake_threshold: 0,
+        }
+    }
+}
+
+/// `get_activity_cutoff_blocks`: `max(1, floor(factor_milli · tempo / 1000))`.
+pub fn activity_cutoff_blocks(factor_milli: u32, tempo: u16) -> u64 {
+    ((factor_milli as u64 * tempo as u64) / 1000).max(1)
+}
+
+/// The block the recently-registered bond mask compares against (spec §4.10):
+/// `current_block − tempo` before the first successful epoch, then `last_step_block + 1`.
+pub fn last_tempo_block(current_block: u64, tempo: u64, last_mechanism_step_block: u64) -> u64 {
+    if last_mechanism_step_block == 0 {
+        current_block.saturating_sub(tempo)
+    } else {
+        last_mechanism_step_block.saturating_add(1)
+    }
+}
+
+/// Per-uid stored state of one subnet mechanism, as the epoch reads it (spec §3). Every vector
+/// is indexed by uid and has length `n`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubnetState {
+    /// Raw stake weight `alpha + tao · TaoWeight` (I64F64, spec §4.2).
+    pub stake: Vec<I64F64>,
+    /// Permits stored by the previous epoch.
+    pub validator_permit: Vec<bool>,
+    /// Block of each uid's last weight update.
+    pub last_update: Vec<u64>,
+    /// Block of each uid's (re)registration.
+    pub block_at_registration: Vec<u64>,
+    /// Stored weight rows `[(uid, u16)]` (already max-upscaled by `set_weights`).
+    pub weights: Vec<Vec<(u16, u16)>>,
+    /// Stored bond rows `[(uid, u16)]`.
+    pub bonds: Vec<Vec<(u16, u16)>>,
+}
+
+impl SubnetState {
+    /// Number of uids.
+    pub fn n(&self) -> usize {
+        self.stake.len()
+    }
+}
+
+/// Everything about one epoch call that is not stored state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpochContext {
+    /// Current block.
+    pub current_block: u64,
+    /// Block for the recently-registered bond mask, see [`last_tempo_block`].
+    pub last_tempo: u64,
+    /// Alpha (rao) handed to this epoch.
+    pub rao_emission: u64,
+    /// uid of the subnet owner's hotkey, if registered (exempt from the stake threshold, always
+    /// permitted, keeps its self-weight).
+    pub owner_uid: Option<u16>,
+    /// Commit-reveal: each uid's earliest unexpired commit block (`u64::MAX` = none). `None`
+    /// when commit-reveal is disabled (spec §4.5 step 5).
+    pub commit_blocks: Option<Vec<u64>>,
+}
+
+/// The results of one epoch, in their stored encodings (spec §4.13).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochOutput {
+    /// `StakeWeight`: floor(stake share · 65535).
+    pub stake_u16: Vec<u16>,
+    /// `Consensus`.
+    pub consensus_u16: Vec<u16>,
+    /// `Incentive`.
+    pub incentive_u16: Vec<u16>,
+    /// `Dividends`.
+    pub dividends_u16: Vec<u16>,
+    /// `ValidatorTrust`.
+    pub validator_trust_u16: Vec<u16>,
+    /// `Emission`: combined emission per uid in rao.
+    pub emission: Vec<u64>,
+    /// Miner (incentive) part of the emission in rao.
+    pub server_emission: Vec<u64>,
+    /// Validator (dividend) part of the emission in rao.
+    pub validator_emission: Vec<u64>,
+    /// `Active`.
+    pub active: Vec<bool>,
+    /// New `ValidatorPermit`s.
+    pub validator_permit: Vec<bool>,
+    /// Stored `Bonds` rows after the epoch (all rows, untouched ones included).
+    pub bonds_u16: Vec<Vec<(u16, u16)>>,
+}
+
+impl EpochOutput {
+    /// Write the epoch's persisted results (permits, bonds) into `state`, giving the state the
+    /// next epoch reads.
+    pub fn apply_to(&self, state: &mut SubnetState) {
+        state.validator_permit.clone_from(&self.validator_permit);
+        state.bonds.clone_from(&self.bonds_u16);
+    }
+}
+
+/// Inputs the engine refuses.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EpochError {
+    /// A per-uid vector does not have `n` entries.
+    #[error("{field} has {got} entries, expected n = {n}")]
+    LengthMismatch {
+        /// Offending field.
+        field: &'static str,
+        /// Its length.
+        got: usize,
+        /// Number of uids.
+        n: usize,
+    },
+    /// More uids than a u16 can address.
+    #[error("n = {0} exceeds 65535 uids")]
+    TooManyUids(usize),
+}
+
+fn check_len(field: &'static str, got: usize, n: usize) -> Result<(), EpochError> {
+    if got == n {
+        Ok(())
+    } else {
+        Err(EpochError::LengthMismatch { field, got, n })
+    }
+}
+
+/// Run one sparse epoch (`epoch_mechanism`) and return its outputs.
+pub fn run_epoch(
+    hp: &Hyperparameters,
+    state: &SubnetState,
+    ctx: &EpochContext,
+) -> Result<EpochOutput, EpochError> {
+    let n = state.n();
+    if n > u16::MAX as usize {
+        return Err(EpochError::TooManyUids(n));
+    }
+    check_len("validator_permit", state.validator_permit.len(), n)?;
+    check_len("last_update", state.last_update.len(), n)?;
+    check_len(
+        "block_at_registration",
+        state.block_at_registration.len(),
+        n,
+    )?;
+    check_len("weights", state.weights.len(), n)?;
+    check_len("bonds", state.bonds.len(), n)?;
+    if let Some(cb) = &ctx.commit_blocks {
+        check_len("commit_blocks", cb.len(), n)?;
+    }
+    let owner = ctx.owner_uid.map(|u| u as usize).filter(|&u| u < n);
+    let block = ctx.current_block;
+
+    // §4.1 activity.
+    let inactive: Vec<bool> = state
+        .last_update
+        .iter()
+        .map(|&u| u.saturating_add(hp.activity_cutoff_blocks) < block)
+        .collect();
+    let active: Vec<bool> = inactive.iter().map(|b| !b).collect();
+
+    // §4.2 stake: threshold (owner exempt), I64F64 normalization, narrow to I32F32.
+    let mut filtered: Vec<I64F64> = state
+        .stake
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            if owner != Some(i) && i64f64_to_u64(s) < hp.stake_threshold {
+                I64F64::ZERO
+            } else {
+                s
+            }
+        })
+        .collect();
+    inplace_normalize_64(&mut filtered);
+    let stake: Vec<I32F32> = filtered.into_iter().map(i64f64_to_i32f32).collect();
+
+    // §4.3 permits: old ones (owner forced) mask this epoch, new ones are stored.
+    let mut old_permit = state.validator_permit.clone();
+    if let Some(o) = owner {
+        old_permit[o] = true;
+    }
+    let forbid: Vec<bool> = old_permit.iter().map(|b| !b).collect();
+    let mut new_permit = is_topk_nonzero(&stake, hp.max_allowed_validators as usize);
+    if let Some(o) = owner {
+        new_permit[o] = true;
+    }
+
+    // §4.4 active stake.
+    let mut active_stake = stake.clone();
+    inplace_mask_vector(&inactive, &mut active_stake);
+    inplace_mask_vector(&forbid, &mut active_stake);
+    inplace_normalize(&mut active_stake);
+
+    // §4.5 weights: load (integers), permit rows, diagonal (owner keeps its own), outdated,
+    // commit-reveal, row-normalize.
+    let mut weights = SparseMatrix::with_capacity(n, state.weights.iter().map(Vec::len).sum());
+    for (i, row) in state.weights.iter().enumerate() {
+        if !forbid[i] {
+            let lu = state.last_update[i];
+            let cb = ctx.commit_blocks.as_ref().map(|c| c[i]);
+            for &(j, w) in row {
+                let ju = j as usize;
+                if ju >= n {
+                    continue; // get_weights_sparse filters uid_j < n
+                }
+                if ju == i && owner != Some(i) {
+                    continue;
+                }
+                let reg = state.block_at_registration[ju];
+                if lu <= reg {
+                    continue;
+                }
+                if let Some(cb) = cb {
+                    if cb < reg {
+                        continue;
+                    }
+                }
+                weights.push(j, from_u64(w as u64));
+            }
+        }
+        weights.end_row();
+    }
+    inplace_row_normalize_sparse(&mut weights);
+
+    // §4.6 consensus, §4.7 clipping and validator trust.
+    let kappa = u16_proportion_to_fixed(hp.kappa_u16);
+    let consensus = weighted_median_col_sparse(&active_stake, &weights, n, kappa);
+    let clipped = col_clip_sparse(&weights, &consensus);
+    let validator_trust = row_sum_sparse(&clipped);
+
+    // §4.8 ranks and incentive.
+    let mut incentive = matmul_sparse(&clipped, &active_stake, n);
+    inplace_normalize(&mut incentive);
+
+    // §4.9 weights for bonds.
+    let beta = u16_proportion_to_fixed(hp.bonds_penalty_u16);
+    let weights_for_bonds = interpolate_sparse(&weights, &clipped, n, beta);
+
+    // §4.10 stored bonds minus recently-registered columns.
+    let reg = &state.block_at_registration;
+    let last_tempo = ctx.last_tempo;
+    let load_bonds = |conv: &dyn Fn(u16) -> I32F32| {
+        let mut b = SparseMatrix::with_capacity(n, state.bonds.iter().map(Vec::len).sum());
+        for row in &state.bonds {
+            for &(j, v) in row {
+                // Bonds on columns ≥ n never reach the outputs (every consumer skips them), and
+                // scalar_vec_mask_sparse_matrix reads registration 0 for them.
+                let ju = j as usize;
+                if ju < n && last_tempo > reg[ju] {
+                    b.push(j, conv(v));
+                }
+            }
+            b.end_row();
+        }
+        b
+    };
+
+    // §5 bonds and dividends.
+    let mut dividends: Vec<I32F32>;
+    let ema_bonds: SparseMatrix;
+    if hp.yuma3 {
+        let bonds = load_bonds(&u16_proportion_to_fixed);
+        let liquid = hp.liquid_alpha && consensus.iter().any(|&c| c != ZERO);
+        ema_bonds = if liquid {
+            let low = u16_proportion_to_fixed(hp.alpha_low_u16);
+            let high = u16_proportion_to_fixed(hp.alpha_high_u16);
+            let steep = I32F32::from_bits((hp.alpha_sigmoid_steepness as i64) << 32);
+            liquid_ema_sparse(&weights_for_bonds, &bonds, &consensus, |c, w, b| {
+                liquid_alpha_sigmoid(c, w, b, low, high, steep)
+            })
+        } else {
+            let alpha = bonds_moving_average_alpha(hp.bonds_moving_average);
+            mat_ema_sparse(&weights_for_bonds, &bonds, alpha)
+        };
+        let mut norm = ema_bonds.clone();
+        inplace_col_normalize_sparse(&mut norm, n);
+        let per_validator = row_sum_of_mat_vec_mul_sparse(&norm, &incentive);
+        dividends = vec_mul(&per_validator, &active_stake);
+        inplace_normalize(&mut dividends);
+    } else {
+        let mut bonds = load_bonds(&|v| from_u64(v as u64));
+        inplace_col_normalize_sparse(&mut bonds, n);
+        let mut delta = row_hadamard_sparse(&weights_for_bonds, &active_stake);
+        inplace_col_normalize_sparse(&mut delta, n);
+        let alpha = bonds_moving_average_alpha(hp.bonds_moving_average);
+        let mut ema = mat_ema_sparse(&delta, &bonds, alpha);
+        inplace_col_normalize_sparse(&mut ema, n);
+        dividends = matmul_transpose_sparse(&ema, &incentive);
+        inplace_normalize(&mut dividends);
+        inplace_col_max_upscale_sparse(&mut ema, n);
+        ema_bonds = ema;
+    }
+
+    // §4.12 emission.
+    let combined: Vec<I32F32> = incentive
+        .iter()
+        .zip(&dividends)
+        .map(|(&i, &d)| add(i, d))
+        .collect();
+    let emission_sum = sum(combined.iter().copied());
+    let mut norm_server = incentive.clone();
+    let mut norm_validator = dividends.clone();
+    let mut norm_combined = combined;
+    inplace_normalize_using_sum(&mut norm_server, emission_sum);
+    inplace_normalize_using_sum(&mut norm_validator, emission_sum);
+    inplace_normalize(&mut norm_combined);
+    if emission_sum == ZERO {
+        let fallback = if is_zero(&active_stake) {
+            &stake
+        } else {
+            &active_stake
+        };
+        norm_validator.clone_from(fallback);
+        norm_combined.clone_from(fallback);
+    }
+    let rao = ctx.rao_emission;
+    let to_rao = |v: &[I32F32]| {
+        v.iter()
+            .map(|&x| share_of_rao(x, rao))
+            .collect::<Vec<u64>>()
+    };
+
+    // §4.13 stored bonds.
+    let bonds_u16: Vec<Vec<(u16, u16)>> = (0..n)
+        .map(|i| {
+            if new_permit[i] {
+                let (c, v) = ema_bonds.row(i);
+                c.iter()
+                    .zip(v)
+                    .map(|(&j, &x)| (j, fixed_proportion_to_u16(x)))
+                    .collect()
+            } else if old_permit[i] {
+                Vec::new()
+            } else {
+                state.bonds[i].clone()
+            }
+        })
+        .collect();
+
+    let u16s = |v: &[I32F32]| v.iter().map(|&x| fixed_proportion_to_u16(x)).collect();
+    Ok(EpochOutput {
+        stake_u16: u16s(&stake),
+        consensus_u16: u16s(&consensus),
+        incentive_u16: u16s(&incentive),
+        dividends_u16: u16s(&dividends),
+        validator_trust_u16: u16s(&validator_trust),
+        emission: to_rao(&norm_combined),
+        server_emission: to_rao(&norm_server),
+        validator_emission: to_rao(&norm_validator),
+        active,
+        validator_permit: new_permit,
+        bonds_u16,
+    })
+}

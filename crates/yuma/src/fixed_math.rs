@@ -1,0 +1,466 @@
+//! Scalar fixed-point arithmetic with substrate-fixed 0.6 semantics.
+//!
+//! Every operation here works on the raw bits of the `fixed` crate types so that the rounding
+//! behaviour is pinned down by this file, not by whichever `fixed` release is in the lock file:
+//! the chain uses the encointer `substrate-fixed` fork, whose multiply floors (arithmetic shift)
+//! and whose divide truncates toward zero. `fixed` 1.x shares the bit layout, so the types are
+//! used as plain containers.
+
+use fixed::types::{I32F32, I64F64};
+
+/// 0 in I32F32.
+pub const ZERO: I32F32 = I32F32::ZERO;
+/// 1 in I32F32.
+pub const ONE: I32F32 = I32F32::from_bits(1 << 32);
+const FRAC: u32 = 32;
+
+#[inline]
+fn clamp_i64(v: i128) -> i64 {
+    if v > i64::MAX as i128 {
+        i64::MAX
+    } else if v < i64::MIN as i128 {
+        i64::MIN
+    } else {
+        v as i64
+    }
+}
+
+/// `a.saturating_mul(b)`: `(bits_a · bits_b) >> 32` (floor), clamped.
+#[inline]
+pub fn mul(a: I32F32, b: I32F32) -> I32F32 {
+    let p = (a.to_bits() as i128 * b.to_bits() as i128) >> FRAC;
+    I32F32::from_bits(clamp_i64(p))
+}
+
+/// `a.checked_mul(b)`: like [`mul`] but `None` on overflow.
+#[inline]
+pub fn checked_mul(a: I32F32, b: I32F32) -> Option<I32F32> {
+    let p = (a.to_bits() as i128 * b.to_bits() as i128) >> FRAC;
+    i64::try_from(p).ok().map(I32F32::from_bits)
+}
+
+/// `a.checked_div(b)`: `(bits_a << 32) / bits_b`, truncating toward zero; `None` for a zero
+/// divisor or an out-of-range quotient.
+#[inline]
+pub fn checked_div(a: I32F32, b: I32F32) -> Option<I32F32> {
+    let (a, b) = (a.to_bits(), b.to_bits());
+    if b == 0 {
+        return None;
+    }
+    // Fast path: a non-negative numerator below 1.0 fits a u64 after the shift.
+    if a >= 0 && b > 0 && (a as u64) < (1u64 << FRAC) {
+        let q = ((a as u64) << FRAC) / b as u64;
+        return i64::try_from(q).ok().map(I32F32::from_bits);
+    }
+    let q = ((a as i128) << FRAC) / b as i128;
+    i64::try_from(q).ok().map(I32F32::from_bits)
+}
+
+/// `safe_math::safe_div`: [`checked_div`] or 0 (zero divisor and overflow both give 0).
+#[inline]
+pub fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
+    checked_div(a, b).unwrap_or(ZERO)
+}
+
+/// Repeated `safe_div` by one divisor (row, column and vector normalizations), bit-identical
+/// to [`safe_div`]. The numerator `a·2³²` and divisor are first reduced by their common power of
+/// two (integer weights and bonds have 32 zero fraction bits); when the reduced numerator fits
+/// 64 bits the quotient comes from a precomputed reciprocal plus an exact correction step,
+/// instead of a 128-bit software division.
+#[derive(Clone, Copy, Debug)]
+pub struct Divisor {
+    raw: i64,
+    shift: u32,
+    d: u64,
+    recip: u64,
+}
+
+impl Divisor {
+    /// Prepare division by `b`.
+    #[inline]
+    pub fn new(b: I32F32) -> Self {
+        let raw = b.to_bits();
+        if raw <= 0 {
+            return Divisor {
+                raw,
+                shift: 0,
+                d: 0,
+                recip: 0,
+            };
+        }
+        let tz = raw.trailing_zeros().min(FRAC);
+        let d = (raw as u64) >> tz;
+        Divisor {
+            raw,
+            shift: FRAC - tz,
+            d,
+            recip: u64::MAX / d,
+        }
+    }
+
+    /// `safe_div(a, b)`.
+    #[inline]
+    pub fn safe_div(&self, a: I32F32) -> I32F32 {
+        let ab = a.to_bits();
+        if self.d == 0 || ab < 0 || (ab as u64).leading_zeros() < self.shift {
+            return safe_div(a, I32F32::from_bits(self.raw));
+        }
+        let num = (ab as u64) << self.shift;
+        let mut q = ((num as u128 * self.recip as u128) >> 64) as u64;
+        // The estimate is at most 2 below the true quotient.
+        while (q as u128 + 1) * self.d as u128 <= num as u128 {
+            q += 1;
+        }
+        match i64::try_from(q) {
+            Ok(q) => I32F32::from_bits(q),
+            Err(_) => ZERO,
+        }
+    }
+}
+
+/// `a.saturating_div(b)`: [`checked_div`] clamped to the I32F32 range.
+#[inline]
+pub fn saturating_div(a: I32F32, b: I32F32) -> I32F32 {
+    let (ab, bb) = (a.to_bits(), b.to_bits());
+    if bb == 0 {
+        return if ab >= 0 { I32F32::MAX } else { I32F32::MIN };
+    }
+    let q = ((ab as i128) << FRAC) / bb as i128;
+    I32F32::from_bits(clamp_i64(q))
+}
+
+/// `a.saturating_add(b)`.
+#[inline]
+pub fn add(a: I32F32, b: I32F32) -> I32F32 {
+    I32F32::from_bits(a.to_bits().saturating_add(b.to_bits()))
+}
+
+/// `a.saturating_sub(b)`.
+#[inline]
+pub fn sub(a: I32F32, b: I32F32) -> I32F32 {
+    I32F32::from_bits(a.to_bits().saturating_sub(b.to_bits()))
+}
+
+/// Exact sum (substrate-fixed's `Sum`): addition of raw bits, so order never matters.
+#[inline]
+pub fn sum<I: IntoIterator<Item = I32F32>>(it: I) -> I32F32 {
+    I32F32::from_bits(
+        it.into_iter()
+            .fold(0i64, |acc, x| acc.wrapping_add(x.to_bits())),
+    )
+}
+
+/// `I32F32::saturating_from_num(u64)` (integer → fixed is exact below 2³¹).
+#[inline]
+pub fn from_u64(x: u64) -> I32F32 {
+    I32F32::from_bits(clamp_i64((x as i128) << FRAC))
+}
+
+/// `x.saturating_to_num::<u16>()`: floor, clamped to `0..=65535`.
+#[inline]
+pub fn to_u16(x: I32F32) -> u16 {
+    let int = x.to_bits() >> FRAC;
+    int.clamp(0, u16::MAX as i64) as u16
+}
+
+/// `math.rs fixed_proportion_to_u16`: `floor(x · 65535)`, clamped.
+#[inline]
+pub fn fixed_proportion_to_u16(x: I32F32) -> u16 {
+    to_u16(mul(x, from_u64(u16::MAX as u64)))
+}
+
+/// `math.rs u16_proportion_to_fixed` (also `fixed_to_fixed_u16_proportion` of an integer):
+/// `x / 65535`, truncated. Used for κ, β, the liquid-alpha bounds and Yuma3 bonds.
+#[inline]
+pub fn u16_proportion_to_fixed(x: u16) -> I32F32 {
+    safe_div(from_u64(x as u64), from_u64(u16::MAX as u64))
+}
+
+/// `x.round()` as substrate-fixed does it: to nearest, ties away from zero.
+#[inline]
+pub fn round(x: I32F32) -> I32F32 {
+    let b = x.to_bits();
+    let half = 1i64 << (FRAC - 1);
+    let mask = (1i64 << FRAC) - 1;
+    let r = if b >= 0 {
+        (b.saturating_add(half)) & !mask
+    } else {
+        -((b.saturating_neg().saturating_add(half)) & !mask)
+    };
+    I32F32::from_bits(r)
+}
+
+/// `1 − bonds_moving_average / 1e6` computed as the chain does: the quotient in I64F64, narrowed
+/// to I32F32 (floor), subtracted from one (`compute_ema_bonds_normal_sparse`,
+/// `bonds_moving_average_alpha`).
+pub fn bonds_moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
+    // floor(floor(bma·2⁶⁴/1e6) / 2³²) == floor(bma·2³²/1e6)
+    let q = ((bonds_moving_average as u128) << FRAC) / 1_000_000u128;
+    let q = I32F32::from_bits(clamp_i64(q.min(i128::MAX as u128) as i128));
+    sub(ONE, q)
+}
+
+// ---------------------------------------------------------------------------------------------
+// I64F64 (raw stake)
+// ---------------------------------------------------------------------------------------------
+
+/// `I64F64::saturating_from_num(u64)`.
+#[inline]
+pub fn i64f64_from_u64(x: u64) -> I64F64 {
+    I64F64::from_bits(((x as u128).min(i64::MAX as u128) as i128) << 64)
+}
+
+/// `I64F64 / I64F64` with substrate-fixed semantics: `(bits_a << 64) / bits_b`, truncating
+/// toward zero, computed in 192-bit precision. `None` for a zero divisor or overflow.
+pub fn i64f64_checked_div(a: I64F64, b: I64F64) -> Option<I64F64> {
+    let (a, b) = (a.to_bits(), b.to_bits());
+    if b == 0 {
+        return None;
+    }
+    let neg = (a < 0) != (b < 0);
+    let ua = a.unsigned_abs();
+    let ub = b.unsigned_abs();
+    let q_hi = ua / ub;
+    let mut r = ua % ub;
+    if q_hi >= (1u128 << 63) {
+        return None;
+    }
+    let q_lo: u128 = if r >> 64 == 0 {
+        (r << 64) / ub
+    } else {
+        // Bitwise long division of (r · 2⁶⁴) by ub; r < ub < 2¹²⁷ so 2r never overflows.
+        let mut q = 0u128;
+        for bit in (0..64).rev() {
+            r <<= 1;
+            if r >= ub {
+                r -= ub;
+                q |= 1u128 << bit;
+            }
+        }
+        q
+    };
+    let q = (q_hi << 64) | q_lo;
+    if q > i128::MAX as u128 {
+        return None;
+    }
+    let q = q as i128;
+    Some(I64F64::from_bits(if neg { -q } else { q }))
+}
+
+/// `fixed64_to_u64`: floor of an I64F64, clamped to u64.
+#[inline]
+pub fn i64f64_to_u64(x: I64F64) -> u64 {
+    let int = x.to_bits() >> 64;
+    int.clamp(0, u64::MAX as i128) as u64
+}
+
+/// `fixed64_to_fixed32`: drop 32 fraction bits (floor), saturate.
+#[inline]
+pub fn i64f64_to_i32f32(x: I64F64) -> I32F32 {
+    I32F32::from_bits(clamp_i64(x.to_bits() >> 32))
+}
+
+/// `I96F32::saturating_from_num(x).saturating_mul(rao).saturating_to_num::<u64>()`: the rao
+/// share `floor(x · rao)` of a normalized emission score.
+#[inline]
+pub fn share_of_rao(x: I32F32, rao: u64) -> u64 {
+    let b = x.to_bits();
+    if b <= 0 {
+        return 0;
+    }
+    let p = (b as u128 * rao as u128) >> FRAC;
+    p.min(u64::MAX as u128) as u64
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transcendental (substrate_fixed::transcendental), used by the liquid-alpha sigmoid.
+// ---------------------------------------------------------------------------------------------
+
+/// e as the I9F23 constant `substrate_fixed::transcendental::E` (`floor(e·2²³)`), widened to
+/// I32F32. `exp(1)` returns exactly this constant.
+const E_I9F23_BITS: i64 = 22_802_600;
+
+/// `substrate_fixed::transcendental::exp::<I32F32, I32F32>`: Taylor series with 30 terms, each
+/// term floored by the multiply and truncated by the divide; negative inputs are `1/exp(|x|)`.
+pub fn exp(x: I32F32) -> Option<I32F32> {
+    if x == ZERO {
+        return Some(ONE);
+    }
+    if x == ONE {
+        return Some(I32F32::from_bits(E_I9F23_BITS << (FRAC - 23)));
+    }
+    let neg = x < ZERO;
+    let x = if neg {
+        I32F32::from_bits(x.to_bits().checked_neg()?)
+    } else {
+        x
+    };
+    let mut result = add_checked(x, ONE)?;
+    let mut term = x;
+    for i in 2..FRAC as i64 {
+        term = checked_mul(term, x)?;
+        // checked_div(term, i) with term ≥ 0 and an integer divisor: (t·2³²)/(i·2³²) = t/i.
+        term = I32F32::from_bits(term.to_bits() / i);
+        if term == ZERO {
+            break; // every later term is 0 as well
+        }
+        result = add_checked(result, term)?;
+    }
+    if neg {
+        result = checked_div(ONE, result)?;
+    }
+    Some(result)
+}
+
+#[inline]
+fn add_checked(a: I32F32, b: I32F32) -> Option<I32F32> {
+    a.to_bits().checked_add(b.to_bits()).map(I32F32::from_bits)
+}
+
+/// `math.rs exp_safe`: clamp the input to [−20, 20], then [`exp`]; an error gives 0 for a
+/// non-positive input and `I32F32::MAX` otherwise.
+pub fn exp_safe(x: I32F32) -> I32F32 {
+    let lo = I32F32::from_bits(-20i64 << FRAC);
+    let hi = I32F32::from_bits(20i64 << FRAC);
+    let x = x.clamp(lo, hi);
+    match exp(x) {
+        Some(v) => v,
+        None if x <= ZERO => ZERO,
+        None => I32F32::MAX,
+    }
+}
+
+/// `liquid_alpha_sigmoid` (`epoch/bonds.rs`, formerly `alpha_sigmoid` in `run_epoch.rs`): the
+/// per-(validator, miner) EMA coefficient, clamped to `[alpha_low, alpha_high]`.
+pub fn liquid_alpha_sigmoid(
+    consensus: I32F32,
+    weight: I32F32,
+    bond: I32F32,
+    alpha_low: I32F32,
+    alpha_high: I32F32,
+    steepness: I32F32,
+) -> I32F32 {
+    let diff_buy = sub(weight, consensus).clamp(ZERO, ONE);
+    let diff_sell = sub(bond, weight).clamp(ZERO, ONE);
+    let combined = if weight >= bond { diff_buy } else { diff_sell };
+    let half = I32F32::from_bits(1i64 << (FRAC - 1));
+    let minus_100 = I32F32::from_bits(-100i64 << FRAC);
+    let arg = mul(saturating_div(steepness, minus_100), sub(combined, half));
+    let sigmoid = saturating_div(ONE, add(ONE, exp_safe(arg)));
+    let alpha = add(alpha_low, mul(sigmoid, sub(alpha_high, alpha_low)));
+    alpha.min(alpha_high).max(alpha_low)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kappa_default_is_not_half() {
+        let k = u16_proportion_to_fixed(32767);
+        assert!(k < I32F32::from_num(0.5));
+        assert_eq!(k.to_bits(), (32767i64 << 32) / 65535);
+    }
+
+    #[test]
+    fn alpha_from_bma() {
+        // 0.1 in I32F32 is 429496730 bits (spec §2: 0.10000000009).
+        assert_eq!(bonds_moving_average_alpha(900_000).to_bits(), 429_496_730);
+        assert_eq!(bonds_moving_average_alpha(0), ONE);
+    }
+
+    /// The series exactly as substrate_fixed writes it, for comparison with the fast [`exp`].
+    fn exp_reference(x: I32F32) -> Option<I32F32> {
+        if x == ZERO {
+            return Some(ONE);
+        }
+        if x == ONE {
+            return Some(I32F32::from_bits(E_I9F23_BITS << 9));
+        }
+        let neg = x < ZERO;
+        let x = if neg {
+            I32F32::from_bits(-x.to_bits())
+        } else {
+            x
+        };
+        let mut result = add_checked(x, ONE)?;
+        let mut term = x;
+        for i in 2..32u64 {
+            term = checked_mul(term, x)?;
+            term = checked_div(term, from_u64(i))?;
+            result = add_checked(result, term)?;
+        }
+        if neg {
+            result = checked_div(ONE, result)?;
+        }
+        Some(result)
+    }
+
+    #[test]
+    fn exp_fast_path_is_exact() {
+        let mut bits = -(21i64 << 32);
+        while bits < (21i64 << 32) {
+            let x = I32F32::from_bits(bits);
+            assert_eq!(exp(x), exp_reference(x), "{x}");
+            bits += 0x1_2345_6789 / 7;
+        }
+    }
+
+    #[test]
+    fn exp_matches_float_closely() {
+        for v in [-5.0f64, -1.5, -0.25, 0.3, 2.0, 5.0] {
+            let got = exp(I32F32::from_num(v)).unwrap().to_num::<f64>();
+            assert!(
+                (got - v.exp()).abs() < 1e-6 * v.exp().max(1.0),
+                "{v}: {got}"
+            );
+        }
+    }
+
+    #[test]
+    fn rounding_rules() {
+        assert_eq!(
+            mul(I32F32::from_bits(-1), I32F32::from_bits(1)).to_bits(),
+            -1
+        );
+        assert_eq!(safe_div(I32F32::from_bits(-1), from_u64(2)).to_bits(), 0);
+        assert_eq!(round(I32F32::from_num(2.5)), I32F32::from_num(3));
+        assert_eq!(round(I32F32::from_num(-2.5)), I32F32::from_num(-3));
+        assert_eq!(fixed_proportion_to_u16(ONE), 65535);
+    }
+
+    #[test]
+    fn divisor_matches_safe_div() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200_000 {
+            let shape = next() % 4;
+            let b = match shape {
+                0 => (next() % 65536 * 300) as i64 * (1 << 32),
+                1 => (next() % (1 << 33)) as i64,
+                2 => (next() >> 1) as i64,
+                _ => (next() % 1000) as i64 - 10,
+            };
+            let a = match next() % 4 {
+                0 => (next() % 65536) as i64 * (1 << 32),
+                1 => (next() % (1 << 33)) as i64,
+                2 => (next() >> 1) as i64,
+                _ => -((next() % 1000) as i64),
+            };
+            let (a, b) = (I32F32::from_bits(a), I32F32::from_bits(b));
+            assert_eq!(Divisor::new(b).safe_div(a), safe_div(a, b), "{a:?} / {b:?}");
+        }
+    }
+
+    #[test]
+    fn i64f64_division() {
+        let q = i64f64_checked_div(i64f64_from_u64(1), i64f64_from_u64(3)).unwrap();
+        assert_eq!(q.to_bits(), (1i128 << 64) / 3);
+        assert!(i64f64_checked_div(i64f64_from_u64(1), I64F64::ZERO).is_none());
+    }
+}
