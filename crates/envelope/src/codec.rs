@@ -38,6 +38,19 @@ pub fn decode_envelope(bytes: &[u8]) -> Result<crate::Envelope, String> {
     decode(bytes)
 }
 
+/// Decodes an envelope as a view borrowing from `bytes` (no allocation),
+/// rejecting trailing bytes like [`decode_envelope`]. Replay reads every
+/// event of a log once and needs only type, version, sequence and payload,
+/// so the owned copies `decode_envelope` makes are pure cost there.
+pub fn decode_envelope_ref(bytes: &[u8]) -> Result<crate::EnvelopeRef<'_>, String> {
+    let (value, read) =
+        bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| e.to_string())?;
+    if read != bytes.len() {
+        return Err(format!("{} trailing bytes", bytes.len() - read));
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +74,37 @@ mod tests {
             payload: vec![1, 2, 3],
         };
         assert_eq!(decode_envelope(&encode_envelope(&env)).unwrap(), env);
+    }
+
+    #[test]
+    fn borrowed_view_reads_the_same_bytes() {
+        let mut env = Envelope {
+            id: uuid::Uuid::now_v7(),
+            service: "ledger".into(),
+            seq: 300,
+            event_type: "Transferred".into(),
+            version: 2,
+            block: 1 << 40,
+            causation: Some("cmd:x:1".into()),
+            correlation: "op-1".into(),
+            trace: Some(TraceContext {
+                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
+                tracestate: "k=v".into(),
+            }),
+            payload: (0..=255u8).chain(0..40).collect(),
+        };
+        for _ in 0..2 {
+            let bytes = encode_envelope(&env);
+            let view = decode_envelope_ref(&bytes).unwrap();
+            assert_eq!(view.to_owned(), env);
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(decode_envelope_ref(&longer).is_err());
+            assert!(decode_envelope_ref(&bytes[..bytes.len() - 1]).is_err());
+            env.causation = None;
+            env.trace = None;
+            env.payload.clear();
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //!
 //! - [`Envelope`]: id, service, gap-free sequence, type, version, block
 //!   height, causation and correlation ids, W3C trace context, payload.
+//! - [`EnvelopeRef`]: the same envelope borrowed from its bytes, for
+//!   readers of whole logs (replay) that must not allocate per event.
 //! - [`codec`]: the bincode 2 encoding of envelopes and payloads. Every byte
 //!   that reaches sled or NATS goes through it, so the wire and the disk
 //!   agree.
@@ -55,6 +57,52 @@ pub struct Envelope {
     pub trace: Option<TraceContext>,
     /// bincode 2 encoding of the event body at `version`.
     pub payload: Vec<u8>,
+}
+
+/// An [`Envelope`] borrowed from its encoded bytes
+/// ([`codec::decode_envelope_ref`]): same fields, same encoding, no copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct EnvelopeRef<'a> {
+    pub id: Uuid,
+    pub service: &'a str,
+    pub seq: u64,
+    pub event_type: &'a str,
+    pub version: u16,
+    pub block: u64,
+    #[serde(borrow)]
+    pub causation: Option<&'a str>,
+    pub correlation: &'a str,
+    #[serde(borrow)]
+    pub trace: Option<TraceContextRef<'a>>,
+    pub payload: &'a [u8],
+}
+
+/// [`TraceContext`] borrowed from encoded bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct TraceContextRef<'a> {
+    pub traceparent: &'a str,
+    pub tracestate: &'a str,
+}
+
+impl EnvelopeRef<'_> {
+    /// The owned envelope.
+    pub fn to_owned(&self) -> Envelope {
+        Envelope {
+            id: self.id,
+            service: self.service.to_owned(),
+            seq: self.seq,
+            event_type: self.event_type.to_owned(),
+            version: self.version,
+            block: self.block,
+            causation: self.causation.map(str::to_owned),
+            correlation: self.correlation.to_owned(),
+            trace: self.trace.map(|t| TraceContext {
+                traceparent: t.traceparent.to_owned(),
+                tracestate: t.tracestate.to_owned(),
+            }),
+            payload: self.payload.to_vec(),
+        }
+    }
 }
 
 /// Why an event body could not be decoded.

@@ -117,6 +117,22 @@ pub trait EventStore: Send + Sync + 'static {
         &self,
         from_seq: u64,
     ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send + '_>;
+    /// Calls `f` with the encoded bytes of each event from `from_seq` on, in
+    /// order, until `f` returns `false` or the log ends. The same bytes as
+    /// [`EventStore::iter_raw_from`], lent instead of copied where the store
+    /// can (replay reads whole logs, and a copy per event is measurable).
+    fn for_each_raw_from(
+        &self,
+        from_seq: u64,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        for raw in self.iter_raw_from(from_seq) {
+            if !f(&raw?) {
+                break;
+            }
+        }
+        Ok(())
+    }
     /// A named checkpoint, if any.
     fn checkpoint(&self, name: &str) -> Result<Option<u64>, StoreError>;
     /// Sets a checkpoint outside an event batch (e.g. "published up to").

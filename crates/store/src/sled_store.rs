@@ -253,6 +253,23 @@ impl EventStore for SledStore {
         )
     }
 
+    fn for_each_raw_from(
+        &self,
+        from_seq: u64,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        for value in self
+            .tree
+            .range(keys::event(from_seq)..=keys::event(u64::MAX))
+            .values()
+        {
+            if !f(&value.map_err(sled_error)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn checkpoint(&self, name: &str) -> Result<Option<u64>, StoreError> {
         self.tree
             .get(keys::checkpoint(name))

@@ -148,6 +148,32 @@ pub enum CalcCmd {
         #[arg(long)]
         issuance: u64,
     },
+    /// One swap on a weighted (Balancer) pool given on the command line (spec tokenomics §3.3).
+    Swap(SwapArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("side").required(true).args(["buy_with_tao", "sell_alpha"])))]
+pub struct SwapArgs {
+    #[arg(long)]
+    pub tao_reserve: u64,
+    #[arg(long)]
+    pub alpha_reserve: u64,
+    /// Quote (TAO) weight in Perquintill (10^18 = 1); 0.5 is constant product.
+    #[arg(long, default_value_t = 500_000_000_000_000_000)]
+    pub quote_weight: u64,
+    /// Fee rate as a u16 proportion of 65535.
+    #[arg(long, default_value_t = 33)]
+    pub fee_rate: u16,
+    /// Buy alpha with this much TAO (RAO).
+    #[arg(long)]
+    pub buy_with_tao: Option<u64>,
+    /// Sell this much alpha (alpha RAO).
+    #[arg(long)]
+    pub sell_alpha: Option<u64>,
+    /// Limit price in RAO per alpha (price x 1e9).
+    #[arg(long)]
+    pub limit_price: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -342,6 +368,28 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Calc(CalcCmd::Emission { issuance }) => print_json(&calc::emission(issuance)),
+        Cmd::Calc(CalcCmd::Swap(a)) => {
+            let args = pool::calc::CalcSwapArgs {
+                tao_reserve: a.tao_reserve,
+                alpha_reserve: a.alpha_reserve,
+                quote_weight: a.quote_weight,
+                fee_rate: a.fee_rate,
+                buy_with_tao: a.buy_with_tao,
+                sell_alpha: a.sell_alpha,
+                limit_price: a.limit_price,
+            };
+            match pool::calc::calc_swap(&args) {
+                Ok(v) => print_json(&v),
+                Err(e) => {
+                    return Err(bus::rpc::CallError::Rejected {
+                        code: pool::calc::rejection_code(&e).to_string(),
+                        message: e.to_string(),
+                        detail: serde_json::Value::Null,
+                    }
+                    .into())
+                }
+            }
+        }
         Cmd::Yuma(YumaCmd::Run { file }) => {
             let text = match file {
                 Some(f) => std::fs::read_to_string(&f)

@@ -182,7 +182,24 @@ fn spawn_service(args: &UpArgs, svc: &str, nats_url: &str, genesis: &Path) -> Re
     Ok(child)
 }
 
+/// Starts nats-server on the requested ports; when they are taken (a system
+/// nats-server on 4222 is common), falls back to free ports and says so.
 fn spawn_nats(args: &UpArgs) -> Result<(Child, String, String)> {
+    match spawn_nats_on(args) {
+        Ok(x) => Ok(x),
+        Err(e) if args.nats_port != 0 || args.monitor_port != 0 => {
+            eprintln!("note: {e}; using free ports instead");
+            spawn_nats_on(&UpArgs {
+                nats_port: 0,
+                monitor_port: 0,
+                ..args.clone()
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn spawn_nats_on(args: &UpArgs) -> Result<(Child, String, String)> {
     let bin = find_or_install_nats()?;
     let run = args.data.join("run");
     let ports = run.join("nats-ports");
@@ -201,7 +218,7 @@ fn spawn_nats(args: &UpArgs) -> Result<(Child, String, String)> {
             p.to_string()
         }
     };
-    let child = Command::new(&bin)
+    let mut child = Command::new(&bin)
         .args([
             "-a",
             "127.0.0.1",
@@ -230,7 +247,16 @@ fn spawn_nats(args: &UpArgs) -> Result<(Child, String, String)> {
                 return Ok((child, url, mon));
             }
         }
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!(
+                "nats-server exited at start ({status}; port {} or {} busy?), see {}",
+                args.nats_port,
+                args.monitor_port,
+                logs.join("nats-server.log").display()
+            );
+        }
         if Instant::now() > deadline {
+            let _ = child.kill();
             bail!(
                 "nats-server did not start (port {} busy?); see {}",
                 args.nats_port,
