@@ -108,9 +108,7 @@ impl Cluster {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        if service == "ledger" {
-            cmd.arg("--genesis").arg(&self.genesis);
-        }
+        cmd.arg("--genesis").arg(&self.genesis);
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -64,6 +64,13 @@ struct Args {
     /// (profiling replay without rebuilding the log).
     #[arg(long)]
     replay_log: Option<std::path::PathBuf>,
+    /// Give the transfers of the replay log their idempotency keys, as the
+    /// shell does (about twice the build time; the event log is the same).
+    #[arg(long)]
+    build_dedup: bool,
+    /// Also write the tables to this file.
+    #[arg(long)]
+    markdown: Option<std::path::PathBuf>,
     /// Skip parts: any of `publish,e2e,replay` (for profiling one part).
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
@@ -187,6 +194,7 @@ async fn run(args: Args) -> Result<()> {
                 &genesis,
                 replay_target,
                 args.build_batch,
+                args.build_dedup,
             )?
         };
         eprintln!(
@@ -206,11 +214,16 @@ async fn run(args: Args) -> Result<()> {
         s.push_str(&format!(
             "\nThe log was built in {:.1} s by `Runtime::<Ledger>::process` in batches of {} \
              commands ({:.0} events/s, decide + envelope + one sled append and flush per batch); \
-             {} transfers, {} `AdvanceBlocks {{ n: 1 }}` commands (manual clock).\n",
+             {} transfers ({}), {} `AdvanceBlocks {{ n: 1 }}` commands (manual clock).\n",
             built.seconds,
             args.build_batch,
             built.events as f64 / built.seconds,
             built.transfers,
+            if args.build_dedup {
+                "with idempotency keys"
+            } else {
+                "without idempotency keys, which replay never reads; `--build-dedup` adds them"
+            },
             built.blocks,
         ));
         report.add(s);
@@ -223,7 +236,9 @@ async fn run(args: Args) -> Result<()> {
     ));
     drop(client);
     drop(nats);
-    let _ = report.sections.len();
+    if let Some(out) = &args.markdown {
+        std::fs::write(out, report.sections.join("\n"))?;
+    }
     Ok(())
 }
 
@@ -479,9 +494,7 @@ mod end_to_end {
         pub outbox: f64,
         pub lat_us: Vec<u32>,
         pub failures: usize,
-        pub first_failure: Option<String>,
         pub cpu: cpu::Sample,
-        pub events: u64,
     }
 
     impl E2e {
@@ -608,7 +621,6 @@ mod end_to_end {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         };
-        let events = store.last_seq()?;
         sd_tx.send_replace(true);
         service
             .await
@@ -631,9 +643,7 @@ mod end_to_end {
                 outbox,
                 lat_us,
                 failures,
-                first_failure,
                 cpu,
-                events,
             },
             dir,
             path,
@@ -656,13 +666,13 @@ mod end_to_end {
              Durability: a reply is sent only after the batch's events are appended and `sled::Db::flush` \
              returned (sync_file_range, not fsync), one flush per group commit; the outbox then publishes to \
              JetStream (file storage, R1, nats-server 2.9 default `sync_interval` 2 min).\n\n\
-             | K in flight | transfers/s | wall | p50 | p90 | p99 | outbox done (published_seq = last_seq) | failed | CPU busy (machine) |\n\
-             |---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+             | K in flight | transfers/s | wall | p50 | p90 | p99 | outbox done (published_seq = last_seq) | failed | CPU busy (machine) | CPU/transfer: bench process (ledger + clients) | CPU/transfer: nats-server |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
             sign_s
         );
         for (k, r) in rows {
             s.push_str(&format!(
-                "| {k} | {} | {:.2} s | {:.1} ms | {:.1} ms | {:.1} ms | {:.2} s after first send ({:+.2} s after last reply) | {} | {:.0} % |\n",
+                "| {k} | {} | {:.2} s | {:.1} ms | {:.1} ms | {:.1} ms | {:.2} s after first send ({:+.2} s after last reply) | {} | {:.0} % | {:.0} µs | {:.0} µs |\n",
                 fmt_rate(r.throughput()),
                 r.wall,
                 r.pct(0.50),
@@ -672,8 +682,9 @@ mod end_to_end {
                 r.outbox - r.wall,
                 r.failures,
                 r.cpu.busy_percent(),
+                r.cpu.own_seconds() * 1e6 / r.n as f64,
+                r.cpu.nats_seconds() * 1e6 / r.n as f64,
             ));
-            let _ = (&r.first_failure, r.events);
         }
         s
     }
@@ -708,6 +719,7 @@ mod log_build {
         genesis: &Genesis,
         target: u64,
         batch: usize,
+        dedup: bool,
     ) -> Result<Built> {
         let started = Instant::now();
         let store: Arc<dyn EventStore> = Arc::new(SledStore::open(path)?);
@@ -754,7 +766,7 @@ mod log_build {
                         body,
                     },
                     keys_and_genesis::meta(&who, j),
-                    Some(keys_and_genesis::dedup_key(&who, j)),
+                    dedup.then(|| keys_and_genesis::dedup_key(&who, j)),
                 ));
                 j += 1;
                 transfers += 1;
@@ -787,6 +799,7 @@ mod iterate {
         pub events: u64,
         pub raw_cold: f64,
         pub raw_warm: f64,
+        pub lent_warm: f64,
         pub replay: f64,
         pub replay_events: u64,
     }
@@ -812,6 +825,17 @@ mod iterate {
         let (_, w1) = raw(&store)?;
         let (_, w2) = raw(&store)?;
         let raw_warm = w1.min(w2);
+        let mut lent_warm = f64::MAX;
+        for _ in 0..2 {
+            let t = Instant::now();
+            let mut bytes = 0usize;
+            store.for_each_raw_from(1, &mut |v| {
+                bytes += v.len();
+                true
+            })?;
+            std::hint::black_box(bytes);
+            lent_warm = lent_warm.min(t.elapsed().as_secs_f64());
+        }
         let mut best = f64::MAX;
         let mut replay_events = 0;
         for _ in 0..2 {
@@ -824,6 +848,7 @@ mod iterate {
             events,
             raw_cold,
             raw_warm,
+            lent_warm,
             replay: best,
             replay_events,
         })
@@ -835,10 +860,12 @@ mod iterate {
         format!(
             "### {title}\n\n\
              Durability: read side, no writes. Sled reopened before the first pass; best of two \
-             warm passes reported for raw iteration and for replay.\n\n\
+             warm passes reported for raw iteration and for replay. Replay decodes on a second \
+             thread and evolves on the calling one.\n\n\
              | measurement | events | events/s | wall |\n|---|---:|---:|---:|\n\
              | anchor: `EventStore::iter_raw_from(1)`, first pass after open | {} | {} | {:.3} s |\n\
              | anchor: `EventStore::iter_raw_from(1)`, warm | {} | {} | {:.3} s |\n\
+             | `EventStore::for_each_raw_from(1)` (bytes lent, not copied; what replay reads through), warm | {} | {} | {:.3} s |\n\
              | `service_kit::runtime::replay::<Ledger>` (decode envelope + event, evolve) | {} | {} | {:.3} s |\n\
              \nreplay / raw iteration (warm) = {:.2}\n",
             r.events,
@@ -847,6 +874,9 @@ mod iterate {
             r.events,
             fmt_rate(raw_rate),
             r.raw_warm,
+            r.events,
+            fmt_rate(r.events as f64 / r.lent_warm),
+            r.lent_warm,
             r.replay_events,
             fmt_rate(replay_rate),
             r.replay,
@@ -862,7 +892,39 @@ mod cpu {
     pub struct Sample {
         busy: u64,
         total: u64,
+        /// CPU ticks (user + system) of this process and of its
+        /// nats-server child.
+        own: u64,
+        nats: u64,
     }
+
+    fn ticks_of(stat: &str) -> Option<(u64, String, u32)> {
+        // pid (comm) state ppid ... utime(14) stime(15)
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let comm = stat[open + 1..close].to_owned();
+        let rest: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ppid = rest.get(1)?.parse().ok()?;
+        let utime: u64 = rest.get(11)?.parse().ok()?;
+        let stime: u64 = rest.get(12)?.parse().ok()?;
+        Some((utime + stime, comm, ppid))
+    }
+
+    fn nats_ticks() -> u64 {
+        let me = std::process::id();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return 0;
+        };
+        dir.filter_map(|e| e.ok())
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter_map(|s| ticks_of(&s))
+            .filter(|(_, comm, ppid)| comm == "nats-server" && *ppid == me)
+            .map(|(t, _, _)| t)
+            .sum()
+    }
+
+    /// Clock ticks per second of /proc times (USER_HZ, 100 on Linux).
+    pub const HZ: f64 = 100.0;
 
     pub fn sample() -> Sample {
         let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
@@ -876,9 +938,15 @@ mod cpu {
             .collect();
         let total: u64 = v.iter().sum();
         let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+        let own = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| ticks_of(&s))
+            .map_or(0, |t| t.0);
         Sample {
             busy: total - idle,
             total,
+            own,
+            nats: nats_ticks(),
         }
     }
 
@@ -887,7 +955,16 @@ mod cpu {
             Sample {
                 busy: self.busy - earlier.busy,
                 total: self.total - earlier.total,
+                own: self.own - earlier.own,
+                nats: self.nats - earlier.nats,
             }
+        }
+        /// CPU seconds of this process (ledger + clients) and of nats-server.
+        pub fn own_seconds(&self) -> f64 {
+            self.own as f64 / HZ
+        }
+        pub fn nats_seconds(&self) -> f64 {
+            self.nats as f64 / HZ
         }
         pub fn busy_percent(&self) -> f64 {
             if self.total == 0 {

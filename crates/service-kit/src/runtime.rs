@@ -231,6 +231,7 @@ where
     /// resulting events, checkpoints and idempotency records in ONE atomic
     /// batch, flushes, and only then reports outcomes. If storage fails,
     /// the state is rebuilt from the log and every outcome is `Failed`.
+    /// Always exactly one outcome per item, in the items' order.
     pub fn process(&mut self, items: Vec<Pending<S::Command>>) -> Vec<Outcome<S::Rejection>> {
         let total = items.len();
         let base = self.last_seq;
@@ -269,6 +270,14 @@ where
                 }
             }
             let Some(command) = p.command else {
+                // Only a checkpoint moves (a foreign event this core ignores):
+                // still one outcome per item, so callers can zip them.
+                outcomes.push(Outcome::Accepted {
+                    block: self.state.block(),
+                    first_seq: next,
+                    last_seq: next - 1,
+                    events: Vec::new(),
+                });
                 continue;
             };
             match self.state.handle(&command) {
@@ -355,4 +364,56 @@ fn event_json<E: VersionedEvent + Serialize>(ev: &E) -> serde_json::Value {
         m.insert("version".into(), ev.version().into());
     }
     serde_json::json!({ "type": ev.event_type(), "data": v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::follower::{Follower, FollowerCommand, Name};
+
+    struct T;
+    impl Name for T {
+        const NAME: &'static str = "t";
+    }
+
+    fn item(command: Option<FollowerCommand>, cp: Option<u64>) -> Pending<FollowerCommand> {
+        Pending {
+            command,
+            meta: EventMeta {
+                block: 0,
+                causation: None,
+                correlation: "c".into(),
+                trace: None,
+            },
+            dedup: None,
+            checkpoint: cp.map(|s| ("inbox:x".to_string(), s)),
+        }
+    }
+
+    /// Every item gets exactly one outcome, in order, including items that
+    /// only move a checkpoint: the shell zips outcomes with its replies.
+    #[test]
+    fn one_outcome_per_item_in_order() {
+        let store: Arc<dyn EventStore> = Arc::new(store::mem::MemStore::new());
+        let mut rt = Runtime::<Follower<T>>::open(store.clone(), 0).unwrap();
+        let out = rt.process(vec![
+            item(None, Some(1)),
+            item(Some(FollowerCommand::Observe { seq: 1, block: 1 }), Some(2)),
+            item(Some(FollowerCommand::Unsupported), None),
+            item(None, Some(3)),
+        ]);
+        assert_eq!(out.len(), 4);
+        assert!(matches!(&out[0], Outcome::Accepted { events, .. } if events.is_empty()));
+        assert!(matches!(
+            &out[1],
+            Outcome::Accepted {
+                first_seq: 1,
+                last_seq: 1,
+                ..
+            }
+        ));
+        assert!(matches!(&out[2], Outcome::Rejected(_)));
+        assert!(matches!(&out[3], Outcome::Accepted { events, .. } if events.is_empty()));
+        assert_eq!(store.checkpoint("inbox:x").unwrap(), Some(3));
+    }
 }

@@ -6,6 +6,14 @@
 //! one store append and one flush for the whole batch), which is what makes
 //! durable throughput high without weakening the rule that a command is
 //! acknowledged only after its events are durable.
+//!
+//! Commands that arrive together are also admitted together: one task per
+//! batch of messages, one blocking-pool job per batch that checks all its
+//! signatures with one randomized batch verification (falling back to one by
+//! one only when the batch fails), so batches verify in parallel and the
+//! per-command cost is one task-free hop into the service loop. The decide,
+//! append and flush of a group commit run on the blocking pool too, so no
+//! async worker is parked in the disk wait.
 
 use crate::runtime::{Outcome, Pending, Runtime};
 use crate::{digest_hex, Caller, Cmd, Service};
@@ -18,6 +26,7 @@ use envelope::{Envelope, EventMeta};
 use futures::{FutureExt, StreamExt};
 use keys::{CommandBody, Signed};
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -40,6 +49,9 @@ pub struct ServiceConfig {
     /// Most commands decided and committed in one batch.
     pub max_batch: usize,
     pub faults: Faults,
+    /// Service keys allowed on `taonet.svc.<service>.*` (saga steps and
+    /// service-to-service commands). Empty: no service may act.
+    pub trusted_services: BTreeSet<keys::AccountId>,
 }
 
 impl ServiceConfig {
@@ -61,6 +73,7 @@ impl ServiceConfig {
             snapshot_every: 100_000,
             max_batch: 1024,
             faults: Faults::from_env(),
+            trusted_services: BTreeSet::new(),
         }
     }
 }
@@ -93,6 +106,10 @@ impl Faults {
 }
 
 type CommandReply = oneshot::Sender<Reply>;
+
+/// `None` on the user subject; on the service subject, the keys trusted to
+/// act as services (everyone else gets `BadOrigin` before any decision).
+type ServiceKeys = Option<Arc<BTreeSet<keys::AccountId>>>;
 
 /// What to do with one outcome of a group commit (reply, ack, log).
 type Responder<S> = Box<dyn FnOnce(Outcome<<<S as Service>::Core as Aggregate>::Rejection>) + Send>;
@@ -151,9 +168,10 @@ pub async fn run<S: Service>(
     let (tx, mut rx) = mpsc::channel::<Input<S::Core>>(65_536);
 
     // Commands: users on taonet.cmd.<svc>.>, services on taonet.svc.<svc>.>
+    let trusted: ServiceKeys = Some(Arc::new(cfg.trusted_services.clone()));
     for (subject, is_service) in [
-        (subjects::command(service, ">"), false),
-        (subjects::service_command(service, ">"), true),
+        (subjects::command(service, ">"), None),
+        (subjects::service_command(service, ">"), trusted),
     ] {
         let sub = client
             .queue_subscribe(subject, service.to_owned())
@@ -275,9 +293,16 @@ pub async fn run<S: Service>(
                         dedup: None,
                         checkpoint: Some((inbox_key(&envelope.service), envelope.seq)),
                     });
+                    let (source, seq) = (envelope.service.clone(), envelope.seq);
                     replies.push(Box::new(move |o| {
                         let _ = done.send(match o {
                             Outcome::Failed(e) => Err(e),
+                            Outcome::Rejected(r) => {
+                                // The event is consumed (checkpointed) either
+                                // way; a rule refusing it is worth an operator's look.
+                                tracing::warn!(%source, seq, reason = %r, "foreign event rejected by the core");
+                                Ok(())
+                            }
                             _ => Ok(()),
                         });
                     }));
@@ -451,7 +476,7 @@ fn parse_signed(payload: &[u8]) -> Result<Signed, Reply> {
 /// check).
 fn admit_verified<S: Service>(
     signed: &Signed,
-    is_service: bool,
+    is_service: &ServiceKeys,
 ) -> Result<(Pending<Cmd<S>>, String), Reply> {
     let body: CommandBody<S::Wire> = serde_json::from_str(&signed.body).map_err(|_| {
         let e = keys::SignatureError::Malformed;
@@ -463,10 +488,15 @@ fn admit_verified<S: Service>(
             "command id must be 1..=128 bytes, client at most 128".into(),
         ));
     }
-    let caller = if is_service {
-        Caller::Service(signed.signer)
-    } else {
-        Caller::User(signed.signer)
+    let caller = match is_service {
+        Some(trusted) if trusted.contains(&signed.signer) => Caller::Service(signed.signer),
+        Some(_) => {
+            return Err(shell_rejection(
+                "BadOrigin",
+                format!("{} is not a trusted service key", signed.signer),
+            ))
+        }
+        None => Caller::User(signed.signer),
     };
     let causation = format!("cmd:{}:{}", signed.signer, body.id);
     let mut dedup = Vec::with_capacity(40 + body.id.len());
@@ -502,7 +532,7 @@ type Admitted<S> = Result<(Pending<Cmd<S>>, String), Reply>;
 /// verification (about twice as fast per signature as one by one); only if
 /// that fails (a bad or malformed signature anywhere in the batch) are they
 /// checked one by one, to refuse exactly the bad ones with their own code.
-fn admit_batch<S: Service>(payloads: &[bytes::Bytes], is_service: bool) -> Vec<Admitted<S>> {
+fn admit_batch<S: Service>(payloads: &[bytes::Bytes], is_service: ServiceKeys) -> Vec<Admitted<S>> {
     let parsed: Vec<Result<Signed, Reply>> = payloads.iter().map(|p| parse_signed(p)).collect();
     let candidates: Vec<(keys::AccountId, &[u8], keys::Signature)> = parsed
         .iter()
@@ -519,7 +549,7 @@ fn admit_batch<S: Service>(payloads: &[bytes::Bytes], is_service: bool) -> Vec<A
                     .verify()
                     .map_err(|e| shell_rejection(signature_code(&e), e.to_string()))?;
             }
-            admit_verified::<S>(&signed, is_service)
+            admit_verified::<S>(&signed, &is_service)
         })
         .collect()
 }
@@ -538,7 +568,7 @@ const ADMIT_BATCH: usize = 256;
 async fn command_listener<S: Service>(
     client: async_nats::Client,
     mut sub: async_nats::Subscriber,
-    is_service: bool,
+    is_service: ServiceKeys,
     tx: mpsc::Sender<Input<S::Core>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -560,7 +590,7 @@ async fn command_listener<S: Service>(
         tokio::spawn(handle_commands::<S>(
             client.clone(),
             msgs,
-            is_service,
+            is_service.clone(),
             tx.clone(),
         ));
     }
@@ -572,7 +602,7 @@ async fn command_listener<S: Service>(
 async fn handle_commands<S: Service>(
     client: async_nats::Client,
     msgs: Vec<async_nats::Message>,
-    is_service: bool,
+    is_service: ServiceKeys,
     tx: mpsc::Sender<Input<S::Core>>,
 ) {
     let mut targets = Vec::with_capacity(msgs.len());

@@ -33,6 +33,10 @@ pub fn checks<S: EventStore>() -> Vec<(&'static str, Check<S>)> {
             "iter_raw_from_decodes_to_same",
             iter_raw_from_decodes_to_same::<S>,
         ),
+        (
+            "for_each_raw_from_lends_the_same",
+            for_each_raw_from_lends_the_same::<S>,
+        ),
         ("stale_writer_conflicts", stale_writer_conflicts::<S>),
         ("invalid_batch_rejected", invalid_batch_rejected::<S>),
         ("multi_event_append_atomic", multi_event_append_atomic::<S>),
@@ -254,6 +258,36 @@ pub fn iter_raw_from_decodes_to_same<S: EventStore>(store: &S) {
             .unwrap_or_else(|e| panic!("[{c}] iter_from: {e}"));
         assert_eq!(decoded, envelopes, "[{c}] from {from}");
     }
+}
+
+/// `for_each_raw_from` lends exactly the bytes `iter_raw_from` yields, in
+/// order, and stops when the callback says so.
+pub fn for_each_raw_from_lends_the_same<S: EventStore>(store: &S) {
+    let c = "for_each_raw_from_lends_the_same";
+    append_ok(c, store, batch(0, 4));
+    append_ok(c, store, batch(4, 3));
+    for from in [0, 1, 3, 7, 8] {
+        let mut lent = Vec::new();
+        store
+            .for_each_raw_from(from, &mut |raw| {
+                lent.push(raw.to_vec());
+                true
+            })
+            .unwrap_or_else(|e| panic!("[{c}] for_each_raw_from: {e}"));
+        let copied: Vec<Vec<u8>> = store
+            .iter_raw_from(from)
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("[{c}] iter_raw_from: {e}"));
+        assert_eq!(lent, copied, "[{c}] from {from}");
+    }
+    let mut seen = 0;
+    store
+        .for_each_raw_from(1, &mut |_| {
+            seen += 1;
+            seen < 2
+        })
+        .unwrap_or_else(|e| panic!("[{c}] for_each_raw_from: {e}"));
+    assert_eq!(seen, 2, "[{c}] stops when told");
 }
 
 /// A batch decided against a stale (or future) position is a typed

@@ -46,6 +46,7 @@ suite!(
     read_respects_max,
     iter_from_position,
     iter_raw_from_decodes_to_same,
+    for_each_raw_from_lends_the_same,
     stale_writer_conflicts,
     invalid_batch_rejected,
     multi_event_append_atomic,

@@ -57,6 +57,16 @@ pub enum Cmd {
     /// Pure calculators (no cluster needed).
     #[command(subcommand)]
     Calc(CalcCmd),
+    /// Set, commit or reveal weights (signed by a hotkey of a wallet).
+    #[command(subcommand)]
+    Weights(WeightsCmd),
+    /// A subnet's metagraph: a table, or JSON with --json.
+    Metagraph {
+        #[arg(long)]
+        netuid: u16,
+        #[arg(long)]
+        json: bool,
+    },
     /// Yuma consensus scenarios.
     #[command(subcommand)]
     Yuma(YumaCmd),
@@ -125,6 +135,47 @@ pub struct TransferArgs {
     /// Command id (default: a fresh UUID); resending the same id never applies twice.
     #[arg(long)]
     pub id: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WeightArgs {
+    /// Wallet holding the hotkey.
+    #[arg(long)]
+    pub wallet: String,
+    /// Hotkey name in the wallet.
+    #[arg(long)]
+    pub hotkey: String,
+    #[arg(long)]
+    pub netuid: u16,
+    /// Comma-separated uids.
+    #[arg(long, value_delimiter = ',')]
+    pub uids: Vec<u16>,
+    /// Comma-separated u16 weights (upscaled so the largest is 65535).
+    #[arg(long, value_delimiter = ',')]
+    pub weights: Vec<u16>,
+    #[arg(long, default_value_t = 0)]
+    pub version_key: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WeightsCmd {
+    /// set_weights (subnets with commit-reveal off).
+    Set(WeightArgs),
+    /// commit_weights: a hash of the weights and a salt, revealed later.
+    Commit {
+        #[command(flatten)]
+        w: WeightArgs,
+        /// Comma-separated u16 salt (keep it for the reveal).
+        #[arg(long, value_delimiter = ',')]
+        salt: Vec<u16>,
+    },
+    /// reveal_weights: the weights and salt of an earlier commit.
+    Reveal {
+        #[command(flatten)]
+        w: WeightArgs,
+        #[arg(long, value_delimiter = ',')]
+        salt: Vec<u16>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,7 +262,7 @@ pub struct UpCmd {
 pub struct ServeCmd {
     /// ledger, consensus, amm or governance.
     pub service: String,
-    /// Genesis file (ledger; applied to an empty log only).
+    /// Genesis file: its service keys are trusted; the ledger applies it to an empty log.
     #[arg(long)]
     pub genesis: Option<PathBuf>,
     /// JetStream replicas for this service's stream.
@@ -367,6 +418,75 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 print_json(&json!({"services": v}));
             }
         }
+        Cmd::Weights(w) => {
+            use consensus_core::CommandBody as C;
+            let (args, body, name) = match w {
+                WeightsCmd::Set(a) => {
+                    let body = C::SetWeights {
+                        netuid: a.netuid,
+                        uids: a.uids.clone(),
+                        values: a.weights.clone(),
+                        version_key: a.version_key,
+                    };
+                    (a, body, "set_weights")
+                }
+                WeightsCmd::Commit { w: a, salt } => {
+                    let hotkey = keys::Wallet::open(&wallet_dir, &a.wallet)?
+                        .hotkey(&a.hotkey)?
+                        .public();
+                    let hash = consensus_core::commit_hash(
+                        &hotkey,
+                        a.netuid,
+                        &a.uids,
+                        &a.weights,
+                        &salt,
+                        a.version_key,
+                    );
+                    let body = C::CommitWeights {
+                        netuid: a.netuid,
+                        hash,
+                    };
+                    (a, body, "commit_weights")
+                }
+                WeightsCmd::Reveal { w: a, salt } => {
+                    let body = C::RevealWeights {
+                        netuid: a.netuid,
+                        uids: a.uids.clone(),
+                        values: a.weights.clone(),
+                        salt,
+                        version_key: a.version_key,
+                    };
+                    (a, body, "reveal_weights")
+                }
+            };
+            let key = keys::Wallet::open(&wallet_dir, &args.wallet)
+                .with_context(|| format!("wallet {}", args.wallet))?
+                .hotkey(&args.hotkey)
+                .with_context(|| format!("hotkey {} of wallet {}", args.hotkey, args.wallet))?;
+            let url = nats_url();
+            let v = rt()?.block_on(async {
+                let _g = cli_telemetry();
+                let c = client::connect(&url).await?;
+                let acc = client::send(&c, &key, "consensus", name, &body, None).await?;
+                anyhow::Ok(serde_json::to_value(acc)?)
+            })?;
+            print_json(&v);
+        }
+        Cmd::Metagraph {
+            netuid,
+            json: as_json,
+        } => {
+            let url = nats_url();
+            let v = rt()?.block_on(async {
+                let c = client::connect(&url).await?;
+                client::query(&c, "consensus", "metagraph", json!({"netuid": netuid})).await
+            })?;
+            if as_json {
+                print_json(&v);
+            } else {
+                print!("{}", metagraph_table(&v));
+            }
+        }
         Cmd::Calc(CalcCmd::Emission { issuance }) => print_json(&calc::emission(issuance)),
         Cmd::Calc(CalcCmd::Swap(a)) => {
             let args = pool::calc::CalcSwapArgs {
@@ -439,4 +559,53 @@ fn cli_telemetry() -> Option<telemetry::TelemetryGuard> {
         std::env::set_var("RUST_LOG", "warn");
     }
     telemetry::init("taonet-cli", env!("CARGO_PKG_VERSION")).ok()
+}
+
+/// A readable metagraph: one row per uid, u16 values as fractions.
+pub fn metagraph_table(v: &serde_json::Value) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "netuid {}  block {}  last epoch {}  epochs {}  pending emission {} rao",
+        v["netuid"], v["block"], v["last_epoch_block"], v["epoch_index"], v["pending_emission"]
+    );
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<48}  {:>16}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>14}  {:>3}  {:>8}",
+        "uid",
+        "hotkey",
+        "stake (rao)",
+        "stake",
+        "cons",
+        "incent",
+        "divs",
+        "vtrust",
+        "emission (rao)",
+        "vp",
+        "updated"
+    );
+    let frac = |x: &serde_json::Value| format!("{:.4}", x.as_u64().unwrap_or(0) as f64 / 65535.0);
+    for n in v["neurons"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "{:>4}  {:<48}  {:>16}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>14}  {:>3}  {:>8}",
+            n["uid"],
+            n["hotkey"].as_str().unwrap_or(""),
+            n["stake"],
+            frac(&n["stake_u16"]),
+            frac(&n["consensus"]),
+            frac(&n["incentive"]),
+            frac(&n["dividends"]),
+            frac(&n["validator_trust"]),
+            n["emission"],
+            if n["validator_permit"] == true {
+                "*"
+            } else {
+                ""
+            },
+            n["last_update"],
+        );
+    }
+    out
 }

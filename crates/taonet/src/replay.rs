@@ -81,9 +81,7 @@ pub fn replay(
     let (store, _copy) = open_for_read(&dir)?;
     match service {
         "ledger" => run::<ledger_core::Ledger>(service, &store, to_seq, use_snapshot),
-        "consensus" => {
-            run::<Follower<consensus::ConsensusName>>(service, &store, to_seq, use_snapshot)
-        }
+        "consensus" => run::<consensus::ConsensusCore>(service, &store, to_seq, use_snapshot),
         "amm" => run::<Follower<amm::AmmName>>(service, &store, to_seq, use_snapshot),
         "governance" => {
             run::<Follower<governance::GovernanceName>>(service, &store, to_seq, use_snapshot)

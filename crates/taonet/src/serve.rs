@@ -59,17 +59,18 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             tracing::info!("signal received, stopping");
             let _ = tx.send(true);
         });
+        // The genesis names the service keys every service trusts on its
+        // service subject; the ledger also applies it to an empty log.
+        let genesis = match &args.genesis {
+            Some(p) => load_genesis(p)?,
+            None => Genesis::default(),
+        };
         let mut cfg = ServiceConfig::new(&args.nats, &args.data);
         cfg.stream.replicas = args.replicas;
         cfg.snapshot_every = args.snapshot_every;
+        cfg.trusted_services = genesis.services.iter().copied().collect();
         let res = match args.service.as_str() {
-            "ledger" => {
-                let genesis = match &args.genesis {
-                    Some(p) => load_genesis(p)?,
-                    None => Genesis::default(),
-                };
-                ledger::run(cfg, store, genesis, rx).await
-            }
+            "ledger" => ledger::run(cfg, store, genesis, rx).await,
             "consensus" => consensus::run(cfg, store, rx).await,
             "amm" => amm::run(cfg, store, rx).await,
             "governance" => governance::run(cfg, store, rx).await,

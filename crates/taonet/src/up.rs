@@ -171,9 +171,7 @@ fn spawn_service(args: &UpArgs, svc: &str, nats_url: &str, genesis: &Path) -> Re
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
-    if svc == "ledger" {
-        cmd.arg("--genesis").arg(genesis);
-    }
+    cmd.arg("--genesis").arg(genesis);
     let child = cmd.spawn().with_context(|| format!("starting {svc}"))?;
     std::fs::write(
         args.data.join("run").join(format!("{svc}.pid")),

@@ -4,18 +4,21 @@
 //! `last_tempo` block used by the recently-registered bond mask all arrive as arguments, so the
 //! caller owns scheduling (spec §8) and the engine never looks at a clock.
 
+use std::borrow::Cow;
+
 use fixed::types::{I32F32, I64F64};
 use serde::{Deserialize, Serialize};
 
 use crate::fixed_math::{
     add, bonds_moving_average_alpha, fixed_proportion_to_u16, from_u64, i64f64_to_i32f32,
-    i64f64_to_u64, liquid_alpha_sigmoid, share_of_rao, sum, u16_proportion_to_fixed, ZERO,
+    i64f64_to_u64, share_of_rao, sum, u16_proportion_to_fixed, LiquidAlpha, ONE, ZERO,
 };
 use crate::sparse::{
     col_clip_sparse, inplace_col_max_upscale_sparse, inplace_col_normalize_sparse,
-    inplace_row_normalize_sparse, interpolate_sparse, liquid_ema_sparse, mat_ema_sparse,
-    matmul_sparse, matmul_transpose_sparse, row_hadamard_sparse, row_sum_of_mat_vec_mul_sparse,
-    row_sum_sparse, weighted_median_col_sparse, SparseMatrix,
+    inplace_row_hadamard_sparse, inplace_row_normalize_sparse, interpolate_sparse,
+    liquid_ema_sparse, mat_ema_sparse, matmul_sparse, matmul_transpose_sparse,
+    row_sum_of_col_normalized_mat_vec_mul_sparse, row_sum_sparse, weighted_median_col_sparse,
+    SparseMatrix,
 };
 use crate::vector::{
     inplace_mask_vector, inplace_normalize, inplace_normalize_64, inplace_normalize_using_sum,
@@ -296,7 +299,14 @@ pub fn run_epoch(
 
     // §4.9 weights for bonds.
     let beta = u16_proportion_to_fixed(hp.bonds_penalty_u16);
-    let weights_for_bonds = interpolate_sparse(&weights, &clipped, n, beta);
+    // β = 0 and β = 1 select one of the inputs unchanged: borrow it instead of cloning.
+    let weights_for_bonds: Cow<'_, SparseMatrix> = if beta == ZERO {
+        Cow::Borrowed(&weights)
+    } else if beta == ONE {
+        Cow::Borrowed(&clipped)
+    } else {
+        Cow::Owned(interpolate_sparse(&weights, &clipped, n, beta))
+    };
 
     // §4.10 stored bonds minus recently-registered columns.
     let reg = &state.block_at_registration;
@@ -327,22 +337,22 @@ pub fn run_epoch(
             let low = u16_proportion_to_fixed(hp.alpha_low_u16);
             let high = u16_proportion_to_fixed(hp.alpha_high_u16);
             let steep = I32F32::from_bits((hp.alpha_sigmoid_steepness as i64) << 32);
+            let sigmoid = std::cell::RefCell::new(LiquidAlpha::new(low, high, steep));
             liquid_ema_sparse(&weights_for_bonds, &bonds, &consensus, |c, w, b| {
-                liquid_alpha_sigmoid(c, w, b, low, high, steep)
+                sigmoid.borrow_mut().alpha(c, w, b)
             })
         } else {
             let alpha = bonds_moving_average_alpha(hp.bonds_moving_average);
             mat_ema_sparse(&weights_for_bonds, &bonds, alpha)
         };
-        let mut norm = ema_bonds.clone();
-        inplace_col_normalize_sparse(&mut norm, n);
-        let per_validator = row_sum_of_mat_vec_mul_sparse(&norm, &incentive);
+        let per_validator = row_sum_of_col_normalized_mat_vec_mul_sparse(&ema_bonds, n, &incentive);
         dividends = vec_mul(&per_validator, &active_stake);
         inplace_normalize(&mut dividends);
     } else {
         let mut bonds = load_bonds(&|v| from_u64(v as u64));
         inplace_col_normalize_sparse(&mut bonds, n);
-        let mut delta = row_hadamard_sparse(&weights_for_bonds, &active_stake);
+        let mut delta = weights_for_bonds.into_owned();
+        inplace_row_hadamard_sparse(&mut delta, &active_stake);
         inplace_col_normalize_sparse(&mut delta, n);
         let alpha = bonds_moving_average_alpha(hp.bonds_moving_average);
         let mut ema = mat_ema_sparse(&delta, &bonds, alpha);

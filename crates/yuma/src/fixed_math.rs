@@ -73,6 +73,8 @@ pub struct Divisor {
     shift: u32,
     d: u64,
     recip: u64,
+    /// Numerators `0 ≤ a < limit` take the reciprocal path (`a << shift` fits a u64).
+    limit: u64,
 }
 
 impl Divisor {
@@ -86,35 +88,55 @@ impl Divisor {
                 shift: 0,
                 d: 0,
                 recip: 0,
+                limit: 0,
             };
         }
         let tz = raw.trailing_zeros().min(FRAC);
         let d = (raw as u64) >> tz;
+        let shift = FRAC - tz;
         Divisor {
             raw,
-            shift: FRAC - tz,
+            shift,
             d,
             recip: u64::MAX / d,
+            limit: 1u64 << (64 - shift).min(63),
         }
+    }
+
+    /// The divisor is exactly zero (normalizations skip such rows and columns).
+    #[inline]
+    pub fn is_zero(&self) -> bool {
+        self.raw == 0
     }
 
     /// `safe_div(a, b)`.
     #[inline]
     pub fn safe_div(&self, a: I32F32) -> I32F32 {
         let ab = a.to_bits();
-        if self.d == 0 || ab < 0 || (ab as u64).leading_zeros() < self.shift {
-            return safe_div(a, I32F32::from_bits(self.raw));
+        // One unsigned compare covers a < 0, a zero/negative divisor (limit 0) and a shifted
+        // numerator that would not fit 64 bits.
+        if (ab as u64) >= self.limit {
+            return self.slow_div(a);
         }
         let num = (ab as u64) << self.shift;
         let mut q = ((num as u128 * self.recip as u128) >> 64) as u64;
-        // The estimate is at most 2 below the true quotient.
-        while (q as u128 + 1) * self.d as u128 <= num as u128 {
+        // The estimate never exceeds the true quotient (recip ≤ 2⁶⁴/d) and is at most 2 below
+        // it, so `q·d ≤ num` and the remainder fits a u64: correct it with plain subtractions.
+        let mut r = num - q * self.d;
+        while r >= self.d {
             q += 1;
+            r -= self.d;
         }
         match i64::try_from(q) {
             Ok(q) => I32F32::from_bits(q),
             Err(_) => ZERO,
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn slow_div(&self, a: I32F32) -> I32F32 {
+        safe_div(a, I32F32::from_bits(self.raw))
     }
 }
 
@@ -282,6 +304,10 @@ const E_I9F23_BITS: i64 = 22_802_600;
 
 /// `substrate_fixed::transcendental::exp::<I32F32, I32F32>`: Taylor series with 30 terms, each
 /// term floored by the multiply and truncated by the divide; negative inputs are `1/exp(|x|)`.
+///
+/// The series runs on unsigned integers (every term is non-negative once `x ≥ 0`) and is
+/// unrolled so that each `term / i` is a division by a constant, which the compiler turns
+/// into a multiply; `tests::exp_fast_path_is_exact` compares it with the series as written.
 pub fn exp(x: I32F32) -> Option<I32F32> {
     if x == ZERO {
         return Some(ONE);
@@ -290,28 +316,66 @@ pub fn exp(x: I32F32) -> Option<I32F32> {
         return Some(I32F32::from_bits(E_I9F23_BITS << (FRAC - 23)));
     }
     let neg = x < ZERO;
-    let x = if neg {
-        I32F32::from_bits(x.to_bits().checked_neg()?)
+    let xb = if neg {
+        x.to_bits().checked_neg()? // i64::MIN cannot be negated
     } else {
-        x
+        x.to_bits()
     };
-    let mut result = add_checked(x, ONE)?;
-    let mut term = x;
-    for i in 2..FRAC as i64 {
-        term = checked_mul(term, x)?;
-        // checked_div(term, i) with term ≥ 0 and an integer divisor: (t·2³²)/(i·2³²) = t/i.
-        term = I32F32::from_bits(term.to_bits() / i);
-        if term == ZERO {
-            break; // every later term is 0 as well
-        }
-        result = add_checked(result, term)?;
+    let xu = xb as u64;
+    let mut result = xb.checked_add(1i64 << FRAC)? as u64;
+    let mut term = xu;
+    macro_rules! step {
+        ($($i:literal)*) => {$(
+            // checked_mul(term, x): floor((term·x) / 2³²), None above i64::MAX.
+            let p = (term as u128 * xu as u128) >> FRAC;
+            if p > i64::MAX as u128 {
+                return None;
+            }
+            term = p as u64 / $i;
+            if term == 0 {
+                return finish(result, neg); // every later term is 0 as well
+            }
+            result = add_checked_u(result, term)?;
+        )*};
     }
-    if neg {
-        result = checked_div(ONE, result)?;
-    }
-    Some(result)
+    step!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+    finish(result, neg)
 }
 
+/// `i64::checked_add` on two non-negative i64 values held as u64.
+#[inline(always)]
+fn add_checked_u(a: u64, b: u64) -> Option<u64> {
+    let s = a + b; // both ≤ i64::MAX: no u64 overflow
+    if s > i64::MAX as u64 {
+        None
+    } else {
+        Some(s)
+    }
+}
+
+/// The end of [`exp`]: `checked_div(ONE, result)` for a negative input. `result > 1` there,
+/// so the quotient `2⁶⁴ / result` fits 32 bits and one u64 division gives it exactly.
+#[inline(always)]
+fn finish(result: u64, neg: bool) -> Option<I32F32> {
+    if !neg {
+        return Some(I32F32::from_bits(result as i64));
+    }
+    Some(I32F32::from_bits(recip_2_64(result) as i64))
+}
+
+/// `floor(2⁶⁴ / d)` for `d > 2³²` (result below 2³²): `(2⁶⁴ − 1) / d`, plus one exactly when
+/// `d` divides 2⁶⁴ (a power of two).
+#[inline(always)]
+fn recip_2_64(d: u64) -> u64 {
+    let q = u64::MAX / d;
+    if d.is_power_of_two() {
+        q + 1
+    } else {
+        q
+    }
+}
+
+#[cfg(test)]
 #[inline]
 fn add_checked(a: I32F32, b: I32F32) -> Option<I32F32> {
     a.to_bits().checked_add(b.to_bits()).map(I32F32::from_bits)
@@ -349,6 +413,71 @@ pub fn liquid_alpha_sigmoid(
     let sigmoid = saturating_div(ONE, add(ONE, exp_safe(arg)));
     let alpha = add(alpha_low, mul(sigmoid, sub(alpha_high, alpha_low)));
     alpha.min(alpha_high).max(alpha_low)
+}
+
+/// [`liquid_alpha_sigmoid`] with its per-epoch constants hoisted and a memo of the result per
+/// sigmoid argument: α depends on (consensus, weight, bond) only through
+/// `arg = mul(steepness / −100, combined − ½)`, and the 30-term `exp` is by far the costliest
+/// step of the liquid-alpha EMA. Bit-identical to [`liquid_alpha_sigmoid`]
+/// (`tests::liquid_alpha_matches_reference`).
+#[derive(Clone, Debug)]
+pub struct LiquidAlpha {
+    low: I32F32,
+    high: I32F32,
+    span: I32F32,
+    slope: I32F32,
+    keys: Vec<i64>,
+    vals: Vec<I32F32>,
+}
+
+const LIQUID_CACHE_BITS: u32 = 12;
+
+impl LiquidAlpha {
+    /// Prepare the sigmoid for the given bounds and steepness (`steepness` as passed to
+    /// [`liquid_alpha_sigmoid`]).
+    pub fn new(alpha_low: I32F32, alpha_high: I32F32, steepness: I32F32) -> Self {
+        let minus_100 = I32F32::from_bits(-100i64 << FRAC);
+        LiquidAlpha {
+            low: alpha_low,
+            high: alpha_high,
+            span: sub(alpha_high, alpha_low),
+            slope: saturating_div(steepness, minus_100),
+            // i64::MIN is never a key: |slope| < 2²⁵ and |combined − ½| ≤ ½, so |arg| < 2²⁴.
+            keys: vec![i64::MIN; 1 << LIQUID_CACHE_BITS],
+            vals: vec![ZERO; 1 << LIQUID_CACHE_BITS],
+        }
+    }
+
+    /// `liquid_alpha_sigmoid(consensus, weight, bond, low, high, steepness)`.
+    #[inline]
+    pub fn alpha(&mut self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
+        let combined = if weight >= bond {
+            sub(weight, consensus).clamp(ZERO, ONE)
+        } else {
+            sub(bond, weight).clamp(ZERO, ONE)
+        };
+        let half = I32F32::from_bits(1i64 << (FRAC - 1));
+        let arg = mul(self.slope, sub(combined, half));
+        let key = arg.to_bits();
+        let slot = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - LIQUID_CACHE_BITS);
+        let slot = slot as usize;
+        if self.keys[slot] == key {
+            return self.vals[slot];
+        }
+        let e = exp_safe(arg);
+        let den = add(ONE, e).to_bits();
+        // saturating_div(ONE, den) with den ≥ 1 (e ≥ 0): 2⁶⁴ / den, at most 2³².
+        let sigmoid = if den == 1i64 << FRAC {
+            ONE
+        } else {
+            I32F32::from_bits(recip_2_64(den as u64) as i64)
+        };
+        let alpha = add(self.low, mul(sigmoid, self.span));
+        let alpha = alpha.min(self.high).max(self.low);
+        self.keys[slot] = key;
+        self.vals[slot] = alpha;
+        alpha
+    }
 }
 
 #[cfg(test)]
@@ -454,6 +583,61 @@ mod tests {
             };
             let (a, b) = (I32F32::from_bits(a), I32F32::from_bits(b));
             assert_eq!(Divisor::new(b).safe_div(a), safe_div(a, b), "{a:?} / {b:?}");
+        }
+    }
+
+    #[test]
+    fn liquid_alpha_matches_reference() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let low = I32F32::from_bits((next() % (1 << 32)) as i64);
+            let high = add(low, I32F32::from_bits((next() % (1 << 32)) as i64));
+            let steep = match round % 4 {
+                0 => I32F32::from_bits(1000i64 << 32),
+                1 => I32F32::from_bits(((next() % 5000) as i64 - 2000) << 32),
+                2 => I32F32::from_bits(((next() % 65536) as i64 - 32768) << 32),
+                _ => I32F32::from_bits(((next() % 30) as i64) << 32),
+            };
+            let mut la = LiquidAlpha::new(low, high, steep);
+            let pick = |r: u64| match r % 5 {
+                0 => ZERO,
+                1 => ONE,
+                2 => I32F32::from_bits((r >> 8) as i64 % (1 << 32)),
+                3 => I32F32::from_bits((r >> 8) as i64 % (3 << 32) - (1 << 32)),
+                _ => I32F32::from_bits((r >> 40) as i64),
+            };
+            for _ in 0..500 {
+                let (c, w, b) = (pick(next()), pick(next()), pick(next()));
+                assert_eq!(
+                    la.alpha(c, w, b),
+                    liquid_alpha_sigmoid(c, w, b, low, high, steep),
+                    "{c:?} {w:?} {b:?} {low:?} {high:?} {steep:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exp_exact_on_dense_grid() {
+        for k in -4000i64..4000 {
+            let x = I32F32::from_bits(k * 0x0bad_cafe + (k & 7));
+            assert_eq!(exp(x), exp_reference(x), "{x}");
+        }
+        for bits in [
+            i64::MIN + 1,
+            i64::MAX,
+            -(1i64 << 36),
+            1i64 << 36,
+            22i64 << 32,
+        ] {
+            let x = I32F32::from_bits(bits);
+            assert_eq!(exp(x), exp_reference(x), "{x}");
         }
     }
 

@@ -144,13 +144,17 @@ fn col_sums(m: &SparseMatrix, columns: usize) -> Vec<I32F32> {
 
 /// `inplace_col_normalize_sparse`: divide each entry by its column sum when that sum is non-zero.
 pub fn inplace_col_normalize_sparse(m: &mut SparseMatrix, columns: usize) {
-    let s: Vec<(bool, Divisor)> = col_sums(m, columns)
-        .into_iter()
-        .map(|x| (x != ZERO, Divisor::new(x)))
-        .collect();
+    let d: Vec<Divisor> = col_sums(m, columns).into_iter().map(Divisor::new).collect();
+    divide_by_columns(m, &d);
+}
+
+/// Divide every entry by its column's divisor, skipping zero divisors and columns past `d`.
+fn divide_by_columns(m: &mut SparseMatrix, d: &[Divisor]) {
     for (&j, v) in m.cols.iter().zip(m.vals.iter_mut()) {
-        if let Some((true, d)) = s.get(j as usize) {
-            *v = d.safe_div(*v);
+        if let Some(d) = d.get(j as usize) {
+            if !d.is_zero() {
+                *v = d.safe_div(*v);
+            }
         }
     }
 }
@@ -165,15 +169,34 @@ pub fn inplace_col_max_upscale_sparse(m: &mut SparseMatrix, columns: usize) {
             }
         }
     }
-    let mx: Vec<(bool, Divisor)> = mx
-        .into_iter()
-        .map(|x| (x != ZERO, Divisor::new(x)))
-        .collect();
-    for (&j, v) in m.cols.iter().zip(m.vals.iter_mut()) {
-        if let Some((true, d)) = mx.get(j as usize) {
-            *v = d.safe_div(*v);
-        }
-    }
+    let d: Vec<Divisor> = mx.into_iter().map(Divisor::new).collect();
+    divide_by_columns(m, &d);
+}
+
+/// `row_sum_sparse(mat_vec_mul_sparse(col_normalized(m), v))` without materializing the
+/// normalized matrix: `r_i = Σ_j (m_ij / colsum_j) · v_j`, columns with a zero sum left as is.
+pub fn row_sum_of_col_normalized_mat_vec_mul_sparse(
+    m: &SparseMatrix,
+    columns: usize,
+    v: &[I32F32],
+) -> Vec<I32F32> {
+    let d: Vec<Divisor> = col_sums(m, columns).into_iter().map(Divisor::new).collect();
+    (0..m.rows())
+        .map(|i| {
+            let (c, x) = m.row(i);
+            let mut acc = 0i64;
+            for (&j, &b) in c.iter().zip(x) {
+                let ju = j as usize;
+                let Some(&vj) = v.get(ju) else { continue };
+                let b = match d.get(ju) {
+                    Some(d) if !d.is_zero() => d.safe_div(b),
+                    _ => b,
+                };
+                acc = acc.wrapping_add(mul(b, vj).to_bits());
+            }
+            I32F32::from_bits(acc)
+        })
+        .collect()
 }
 
 /// `matmul_sparse`: `r_j = Σ_i v_i · m_ij` (each product floored).
@@ -221,8 +244,17 @@ pub fn row_sum_of_mat_vec_mul_sparse(m: &SparseMatrix, v: &[I32F32]) -> Vec<I32F
 /// `row_hadamard_sparse`: `m_ij · v_i`.
 pub fn row_hadamard_sparse(m: &SparseMatrix, v: &[I32F32]) -> SparseMatrix {
     let mut out = m.clone();
-    out.map_values(|i, _, x| mul(x, v.get(i).copied().unwrap_or(ZERO)));
+    inplace_row_hadamard_sparse(&mut out, v);
     out
+}
+
+/// [`row_hadamard_sparse`] in place.
+pub fn inplace_row_hadamard_sparse(m: &mut SparseMatrix, v: &[I32F32]) {
+    for i in 0..m.rows() {
+        let s = v.get(i).copied().unwrap_or(ZERO);
+        let (_, x) = m.row_mut(i);
+        x.iter_mut().for_each(|x| *x = mul(*x, s));
+    }
 }
 
 /// `col_clip_sparse`: `min(w_ij, c_j)`, except that an entry above a zero (or negative)
@@ -319,11 +351,15 @@ pub fn mat_ema_sparse(new: &SparseMatrix, old: &SparseMatrix, alpha: I32F32) -> 
                 *cell = add(*cell, mul(one_minus, v));
             }
         }
+        // Columns are u16 (the chain's densified rows have n ≤ 65535 entries).
         for (j, cell) in acc.iter_mut().enumerate() {
             if *cell > ZERO {
-                out.push(j as u16, *cell);
+                out.cols.push(j as u16);
+                out.vals.push(*cell);
+                *cell = ZERO;
+            } else if *cell != ZERO {
+                *cell = ZERO;
             }
-            *cell = ZERO;
         }
         out.end_row();
     }
@@ -351,6 +387,8 @@ pub fn liquid_ema_sparse(
     let mut seen_w = vec![ZERO; n];
     let mut seen_b = vec![ZERO; n];
     let mut decayed_src: Vec<Option<I32F32>> = vec![None; n];
+    let mut touched_w = Vec::with_capacity(n);
+    let mut touched_b = Vec::with_capacity(n);
     for i in 0..weights.rows() {
         let (wc, wv) = weights.row(i);
         if wc.is_empty() {
@@ -362,8 +400,8 @@ pub fn liquid_ema_sparse(
         } else {
             (&[][..], &[][..])
         };
-        let touched_w = peek_walk(wc, wv, n, &mut seen_w);
-        let touched_b = peek_walk(bc, bv, n, &mut seen_b);
+        peek_walk(wc, wv, n, &mut seen_w, &mut touched_w);
+        peek_walk(bc, bv, n, &mut seen_b, &mut touched_b);
         // mat_ema_alpha_sparse: decayed[j] = (1 − α_j)·old_ij, last entry wins.
         for (&j, &b) in bc.iter().zip(bv) {
             if let Some(cell) = decayed_src.get_mut(j as usize) {
@@ -404,9 +442,15 @@ pub fn liquid_ema_sparse(
 
 /// Replays the peeking walk of `liquid_alpha_matrix_sparse` over one row: for j = 0..n, skip
 /// entries with column < j, and take the value of the next entry if its column equals j.
-/// Writes the seen values into `seen` and returns the columns written (to reset them).
-fn peek_walk(cols: &[u16], vals: &[I32F32], n: usize, seen: &mut [I32F32]) -> Vec<usize> {
-    let mut touched = Vec::new();
+/// Writes the seen values into `seen` and the columns written (to reset them) into `touched`.
+fn peek_walk(
+    cols: &[u16],
+    vals: &[I32F32],
+    n: usize,
+    seen: &mut [I32F32],
+    touched: &mut Vec<usize>,
+) {
+    touched.clear();
     let mut p = 0usize;
     // Jump straight between entry columns instead of stepping j one by one: the walk only
     // advances past entries whose column is below the current j.
@@ -427,7 +471,6 @@ fn peek_walk(cols: &[u16], vals: &[I32F32], n: usize, seen: &mut [I32F32]) -> Ve
         // c > j: nothing for columns j..c; resume at c.
         j = c;
     }
-    touched
 }
 
 /// `weighted_median` (iterative mid-pivot partition search). `stake` and `score` are indexed
@@ -488,6 +531,118 @@ pub fn weighted_median(
     }
 }
 
+/// [`weighted_median`] for strictly positive stakes whose running sums never overflow, on
+/// `(score, stake)` pairs (reordered in place): the smallest score whose cumulative stake
+/// (all entries with a score ≤ it) exceeds `minority`, or the largest score if none does.
+///
+/// Why this equals the chain's pivot search: with positive stakes the cumulative sums `C_k`
+/// over the distinct sorted scores are strictly increasing, and the search keeps the invariant
+/// that its window `[lo, hi]` of stake brackets the first `C_t > minority` (or the window's
+/// end, for `minority` outside `[0, C_m)`): a pivot above `t` has `minority < C_{k−1}` and
+/// recurses lower, one below has `C_k ≤ minority` and recurses upper, and `t` itself is
+/// returned. So the result does not depend on the pivots, and any selection gives it;
+/// `tests::fast_median_matches_reference` checks this against the chain's algorithm.
+fn weighted_quantile(val: &mut [i64], stk: &mut [i64], minority: i64) -> i64 {
+    let mut len = val.len().min(stk.len());
+    let mut base = 0i64; // stake of the entries below the window
+    loop {
+        match len {
+            0 => return 0,
+            1 => return val[0],
+            _ => {}
+        }
+        let (v, s) = (&mut val[..len], &mut stk[..len]);
+        let pivot = v[len / 2];
+        // Branch-free tallies of the stake below and at the pivot.
+        let (mut s_less, mut s_eq, mut n_less, mut n_greater) = (0i64, 0i64, 0usize, 0usize);
+        for (&x, &w) in v.iter().zip(s.iter()) {
+            let lt = x < pivot;
+            let eq = x == pivot;
+            s_less += if lt { w } else { 0 };
+            s_eq += if eq { w } else { 0 };
+            n_less += lt as usize;
+            n_greater += (x > pivot) as usize;
+        }
+        let below = base + s_less;
+        let keep_less = if minority < below && n_less > 0 {
+            true
+        } else if minority < below + s_eq || n_greater == 0 {
+            return pivot;
+        } else {
+            base = below + s_eq;
+            false
+        };
+        // Compact the chosen side to the front of the window.
+        let mut w = 0usize;
+        for i in 0..len {
+            let x = v[i];
+            let take = if keep_less { x < pivot } else { x > pivot };
+            v[w] = x;
+            s[w] = s[i];
+            w += take as usize;
+        }
+        len = w;
+    }
+}
+
+/// The fast path of [`weighted_median_col_sparse`]; `None` if a row repeats a column.
+fn fast_medians(
+    use_stake: &[I32F32],
+    staked_rows: &[usize],
+    score: &SparseMatrix,
+    counts: &[usize],
+    total: i64,
+    minority: i64,
+) -> Option<Vec<I32F32>> {
+    let columns = counts.len() - 1;
+    let k_rows = use_stake.len();
+    // Column j owns slots [counts[j] + j, counts[j + 1] + j + 1).
+    let mut fill: Vec<usize> = (0..columns).map(|j| counts[j] + j).collect();
+    let size = counts[columns] + columns;
+    let mut val = vec![0i64; size];
+    let mut stk = vec![0i64; size];
+    let mut present = vec![0i64; columns];
+    let mut last_row = vec![usize::MAX; columns];
+    for (k, &r) in staked_rows.iter().enumerate() {
+        if r == usize::MAX {
+            continue;
+        }
+        let sk = use_stake[k].to_bits();
+        let (c, v) = score.row(r);
+        for (&j, &x) in c.iter().zip(v) {
+            let ju = j as usize;
+            if ju >= columns {
+                continue;
+            }
+            if last_row[ju] == k {
+                return None;
+            }
+            last_row[ju] = k;
+            let f = fill[ju];
+            val[f] = x.to_bits();
+            stk[f] = sk;
+            fill[ju] = f + 1;
+            present[ju] += sk;
+        }
+    }
+    let mut median = Vec::with_capacity(columns);
+    for j in 0..columns {
+        let a = counts[j] + j;
+        let mut b = fill[j];
+        if b - a < k_rows {
+            val[b] = 0;
+            stk[b] = total - present[j];
+            b += 1;
+        }
+        median.push(I32F32::from_bits(weighted_quantile(
+            &mut val[a..b],
+            &mut stk[a..b],
+            minority,
+        )));
+    }
+    Some(median)
+}
+
 /// Reusable buffers for [`weighted_median`].
 #[derive(Default)]
 pub struct MedianScratch {
@@ -535,6 +690,23 @@ pub fn weighted_median_col_sparse(
     for j in 0..columns {
         counts[j + 1] += counts[j];
     }
+    // Fast path (see [`weighted_quantile`]): every stake positive, the stake total exact and
+    // no duplicate column inside a row. The column-major buffers then hold (score, stake)
+    // directly, with one spare slot per column for the rows without an entry (score 0).
+    let exact_total: i128 = use_stake.iter().map(|s| s.to_bits() as i128).sum();
+    if use_stake.iter().all(|&s| s > ZERO) && exact_total <= i64::MAX as i128 {
+        if let Some(m) = fast_medians(
+            &use_stake,
+            &staked_rows,
+            score,
+            &counts,
+            exact_total as i64,
+            minority.to_bits(),
+        ) {
+            return m;
+        }
+    }
+
     let mut fill = counts.clone();
     let total = counts[columns];
     let mut csc_k = vec![0usize; total];
@@ -578,6 +750,274 @@ pub fn weighted_median_col_sparse(
     median
 }
 
+/// The kernels as they were before the fused / reciprocal rewrites, kept verbatim for the
+/// equivalence tests.
+#[cfg(test)]
+pub(crate) mod reference {
+    use super::{col_sums, weighted_median, MedianScratch, SparseMatrix};
+    use crate::fixed_math::{add, mul, sub, sum, Divisor, ZERO};
+    use fixed::types::I32F32;
+
+    /// `mat_ema_sparse`: `alpha·new + (1−alpha)·old`, densified per row, positives kept in column
+    /// order.
+    pub(crate) fn mat_ema_sparse(
+        new: &SparseMatrix,
+        old: &SparseMatrix,
+        alpha: I32F32,
+    ) -> SparseMatrix {
+        let n = new.rows();
+        let one_minus = sub(crate::fixed_math::ONE, alpha);
+        let mut out = SparseMatrix::with_capacity(n, new.cols.len().max(old.cols.len()));
+        let mut acc = vec![ZERO; n];
+        for i in 0..n {
+            let (nc, nv) = new.row(i);
+            let (oc, ov) = if i < old.rows() {
+                old.row(i)
+            } else {
+                (&[][..], &[][..])
+            };
+            if nc.is_empty() && oc.is_empty() {
+                out.end_row();
+                continue;
+            }
+            for (&j, &v) in nc.iter().zip(nv) {
+                if let Some(cell) = acc.get_mut(j as usize) {
+                    *cell = add(*cell, mul(alpha, v));
+                }
+            }
+            for (&j, &v) in oc.iter().zip(ov) {
+                if let Some(cell) = acc.get_mut(j as usize) {
+                    *cell = add(*cell, mul(one_minus, v));
+                }
+            }
+            for (j, cell) in acc.iter_mut().enumerate() {
+                if *cell > ZERO {
+                    out.push(j as u16, *cell);
+                }
+                *cell = ZERO;
+            }
+            out.end_row();
+        }
+        out
+    }
+
+    /// `inplace_col_normalize_sparse`: divide each entry by its column sum when that sum is non-zero.
+    pub(crate) fn inplace_col_normalize_sparse(m: &mut SparseMatrix, columns: usize) {
+        let s: Vec<(bool, Divisor)> = col_sums(m, columns)
+            .into_iter()
+            .map(|x| (x != ZERO, Divisor::new(x)))
+            .collect();
+        for (&j, v) in m.cols.iter().zip(m.vals.iter_mut()) {
+            if let Some((true, d)) = s.get(j as usize) {
+                *v = d.safe_div(*v);
+            }
+        }
+    }
+
+    /// `inplace_col_max_upscale_sparse`: divide each entry by its column maximum when non-zero.
+    pub(crate) fn inplace_col_max_upscale_sparse(m: &mut SparseMatrix, columns: usize) {
+        let mut mx = vec![ZERO; columns];
+        for (&j, &v) in m.cols.iter().zip(&m.vals) {
+            if let Some(c) = mx.get_mut(j as usize) {
+                if *c < v {
+                    *c = v;
+                }
+            }
+        }
+        let mx: Vec<(bool, Divisor)> = mx
+            .into_iter()
+            .map(|x| (x != ZERO, Divisor::new(x)))
+            .collect();
+        for (&j, v) in m.cols.iter().zip(m.vals.iter_mut()) {
+            if let Some((true, d)) = mx.get(j as usize) {
+                *v = d.safe_div(*v);
+            }
+        }
+    }
+
+    /// `weighted_median_col_sparse`: per column, the κ-quantile of the scores of the rows with
+    /// positive stake (absent entries score 0), stakes re-normalized over those rows.
+    pub(crate) fn weighted_median_col_sparse(
+        stake: &[I32F32],
+        score: &SparseMatrix,
+        columns: usize,
+        majority: I32F32,
+    ) -> Vec<I32F32> {
+        let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|&s| s > ZERO).collect();
+        crate::vector::inplace_normalize(&mut use_stake);
+        let k_rows = use_stake.len();
+        let stake_sum = sum(use_stake.iter().copied());
+        let minority = sub(stake_sum, majority);
+        let idx: Vec<usize> = (0..k_rows).collect();
+
+        // Column-major view of the staked rows: for each column, (k, value) in row order, so that a
+        // duplicate column inside a row resolves as in the chain (last write wins).
+        let mut counts = vec![0usize; columns + 1];
+        let mut staked_rows: Vec<usize> = Vec::with_capacity(k_rows);
+        for (r, &s) in stake.iter().enumerate() {
+            if s > ZERO && r < score.rows() {
+                staked_rows.push(r);
+            } else if s > ZERO {
+                staked_rows.push(usize::MAX);
+            }
+        }
+        for &r in &staked_rows {
+            if r == usize::MAX {
+                continue;
+            }
+            for &j in score.row(r).0 {
+                if (j as usize) < columns {
+                    counts[j as usize + 1] += 1;
+                }
+            }
+        }
+        for j in 0..columns {
+            counts[j + 1] += counts[j];
+        }
+        let mut fill = counts.clone();
+        let total = counts[columns];
+        let mut csc_k = vec![0usize; total];
+        let mut csc_v = vec![ZERO; total];
+        for (k, &r) in staked_rows.iter().enumerate() {
+            if r == usize::MAX {
+                continue;
+            }
+            let (c, v) = score.row(r);
+            for (&j, &x) in c.iter().zip(v) {
+                let ju = j as usize;
+                if ju < columns {
+                    csc_k[fill[ju]] = k;
+                    csc_v[fill[ju]] = x;
+                    fill[ju] += 1;
+                }
+            }
+        }
+
+        let mut col = vec![ZERO; k_rows];
+        let mut scratch = MedianScratch::default();
+        let mut median = Vec::with_capacity(columns);
+        for j in 0..columns {
+            let (a, b) = (counts[j], counts[j + 1]);
+            for p in a..b {
+                col[csc_k[p]] = csc_v[p];
+            }
+            median.push(weighted_median(
+                &use_stake,
+                &col,
+                &idx,
+                minority,
+                ZERO,
+                stake_sum,
+                &mut scratch,
+            ));
+            for p in a..b {
+                col[csc_k[p]] = ZERO;
+            }
+        }
+        median
+    }
+
+    /// The liquid-alpha EMA of the sparse path: `liquid_alpha_matrix_sparse` followed by
+    /// `mat_ema_alpha_sparse`, fused so that α is only evaluated where it is used.
+    ///
+    /// For each row, `liquid_alpha_matrix_sparse` walks columns 0..n with two peeking iterators
+    /// over the weight and bond rows (so an entry is only "seen" if the rows are in ascending
+    /// order up to it); `mat_ema_alpha_sparse` then emits, **only for columns present in the
+    /// weights row**, `min(1, (1−α)·b + max(α·w, 0))` when positive. A bond whose column is absent
+    /// from the weights row is dropped — the sparse quirk of spec §5.3.
+    pub(crate) fn liquid_ema_sparse(
+        weights: &SparseMatrix,
+        bonds: &SparseMatrix,
+        consensus: &[I32F32],
+        alpha: impl Fn(I32F32, I32F32, I32F32) -> I32F32,
+    ) -> SparseMatrix {
+        let n = consensus.len();
+        let one = crate::fixed_math::ONE;
+        let mut out = SparseMatrix::with_capacity(weights.rows(), weights.cols.len());
+        // Per-column values as the peeking walk sees them, and the decayed old bonds.
+        let mut seen_w = vec![ZERO; n];
+        let mut seen_b = vec![ZERO; n];
+        let mut decayed_src: Vec<Option<I32F32>> = vec![None; n];
+        for i in 0..weights.rows() {
+            let (wc, wv) = weights.row(i);
+            if wc.is_empty() {
+                out.end_row();
+                continue;
+            }
+            let (bc, bv) = if i < bonds.rows() {
+                bonds.row(i)
+            } else {
+                (&[][..], &[][..])
+            };
+            let touched_w = peek_walk(wc, wv, n, &mut seen_w);
+            let touched_b = peek_walk(bc, bv, n, &mut seen_b);
+            // mat_ema_alpha_sparse: decayed[j] = (1 − α_j)·old_ij, last entry wins.
+            for (&j, &b) in bc.iter().zip(bv) {
+                if let Some(cell) = decayed_src.get_mut(j as usize) {
+                    *cell = Some(b);
+                }
+            }
+            for (&j, &w) in wc.iter().zip(wv) {
+                let ju = j as usize;
+                if ju >= n {
+                    continue;
+                }
+                let a = alpha(consensus[ju], seen_w[ju], seen_b[ju]);
+                let decayed = match decayed_src[ju] {
+                    Some(b) => mul(sub(one, a), b),
+                    None => ZERO,
+                };
+                let inc = mul(a, w).max(ZERO);
+                let v = add(decayed, inc).min(one);
+                if v > ZERO {
+                    out.push(j, v);
+                }
+            }
+            out.end_row();
+            for &j in touched_w.iter() {
+                seen_w[j] = ZERO;
+            }
+            for &j in touched_b.iter() {
+                seen_b[j] = ZERO;
+            }
+            for &j in bc {
+                if let Some(cell) = decayed_src.get_mut(j as usize) {
+                    *cell = None;
+                }
+            }
+        }
+        out
+    }
+
+    /// Replays the peeking walk of `liquid_alpha_matrix_sparse` over one row: for j = 0..n, skip
+    /// entries with column < j, and take the value of the next entry if its column equals j.
+    /// Writes the seen values into `seen` and returns the columns written (to reset them).
+    fn peek_walk(cols: &[u16], vals: &[I32F32], n: usize, seen: &mut [I32F32]) -> Vec<usize> {
+        let mut touched = Vec::new();
+        let mut p = 0usize;
+        // Jump straight between entry columns instead of stepping j one by one: the walk only
+        // advances past entries whose column is below the current j.
+        let mut j = 0usize;
+        while j < n && p < cols.len() {
+            let c = cols[p] as usize;
+            if c < j {
+                p += 1;
+                continue;
+            }
+            if c == j {
+                seen[j] = vals[p];
+                touched.push(j);
+                // The iterator is not advanced on a match; the next j skips it.
+                j += 1;
+                continue;
+            }
+            // c > j: nothing for columns j..c; resume at c.
+            j = c;
+        }
+        touched
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -591,10 +1031,169 @@ mod tests {
     fn peek_walk_follows_iterator_semantics() {
         let mut seen = vec![ZERO; 8];
         // Unsorted row: column 2 comes after 5, so the walk never sees it.
-        let t = peek_walk(&[5, 2], &[f(0.5), f(0.25)], 8, &mut seen);
+        let mut t = Vec::new();
+        peek_walk(&[5, 2], &[f(0.5), f(0.25)], 8, &mut seen, &mut t);
         assert_eq!(t, vec![5]);
         assert_eq!(seen[5], f(0.5));
         assert_eq!(seen[2], ZERO);
+    }
+
+    use proptest::prelude::*;
+
+    /// Raw I32F32 bits in the shapes the epoch produces (proportions, integers) plus edges.
+    fn value() -> impl Strategy<Value = I32F32> {
+        prop_oneof![
+            4 => (0i64..=(1 << 32)).prop_map(I32F32::from_bits),
+            2 => (0i64..65536).prop_map(|v| I32F32::from_bits(v << 32)),
+            1 => (0i64..8).prop_map(|v| I32F32::from_bits(v << 30)),
+            1 => any::<i64>().prop_map(|v| I32F32::from_bits(v >> 16)),
+            1 => Just(ZERO),
+        ]
+    }
+
+    /// Matrices with unsorted rows, duplicate columns and columns past `columns`.
+    fn matrix(rows: usize, columns: usize) -> impl Strategy<Value = SparseMatrix> {
+        proptest::collection::vec(
+            proptest::collection::vec((0..columns as u16 + 2, value()), 0..=columns + 1),
+            rows,
+        )
+        .prop_map(|r| SparseMatrix::from_rows(&r))
+    }
+
+    fn sorted(m: &SparseMatrix) -> SparseMatrix {
+        let rows: Vec<Vec<(u16, I32F32)>> = m
+            .to_rows()
+            .into_iter()
+            .map(|mut r| {
+                r.sort_by_key(|e| e.0);
+                r.dedup_by_key(|e| e.0);
+                r
+            })
+            .collect();
+        SparseMatrix::from_rows(&rows)
+    }
+
+    fn case() -> impl Strategy<Value = (usize, SparseMatrix, SparseMatrix, Vec<I32F32>)> {
+        (1usize..12, 1usize..12).prop_flat_map(|(r, c)| {
+            (
+                Just(c),
+                matrix(r, c),
+                matrix(r, c),
+                proptest::collection::vec(value(), c.max(r)),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn fast_median_matches_reference(
+            (c, m, _, v) in case(),
+            stake in proptest::collection::vec(
+                prop_oneof![
+                    3 => (0i64..=(1 << 32)).prop_map(I32F32::from_bits),
+                    1 => Just(ZERO),
+                    1 => any::<i64>().prop_map(I32F32::from_bits),
+                ], 0..14),
+            kappa in prop_oneof![Just(32767u16), Just(65535u16), Just(0u16), any::<u16>()],
+            normalize in any::<bool>(),
+        ) {
+            let mut stake = if stake.is_empty() { v } else { stake };
+            if normalize {
+                stake.iter_mut().for_each(|s| *s = (*s).max(ZERO));
+                crate::vector::inplace_normalize(&mut stake);
+            }
+            let kappa = crate::fixed_math::u16_proportion_to_fixed(kappa);
+            let m2 = sorted(&m);
+            prop_assert_eq!(
+                weighted_median_col_sparse(&stake, &m, c, kappa),
+                reference::weighted_median_col_sparse(&stake, &m, c, kappa)
+            );
+            prop_assert_eq!(
+                weighted_median_col_sparse(&stake, &m2, c, kappa),
+                reference::weighted_median_col_sparse(&stake, &m2, c, kappa)
+            );
+        }
+
+        #[test]
+        fn quantile_matches_pivot_search_on_ties(
+            entries in proptest::collection::vec((0i64..6, 1i64..5), 1..40),
+            pick in any::<usize>(),
+            shift in -2i64..=2,
+        ) {
+            // Small score and stake alphabets, and a minority placed exactly on (or next to) a
+            // cumulative stake, to hit every equality branch.
+            let score: Vec<I32F32> = entries.iter().map(|e| I32F32::from_bits(e.0 << 30)).collect();
+            let stake: Vec<I32F32> = entries.iter().map(|e| I32F32::from_bits(e.1 << 28)).collect();
+            let total: i64 = entries.iter().map(|e| e.1 << 28).sum();
+            let mut sorted: Vec<(i64, i64)> = entries.clone();
+            sorted.sort();
+            let cut: i64 = sorted[..=pick % sorted.len()].iter().map(|e| e.1 << 28).sum();
+            let minority = cut + shift * (1 << 27);
+            let idx: Vec<usize> = (0..entries.len()).collect();
+            let want = weighted_median(
+                &stake, &score, &idx, I32F32::from_bits(minority), ZERO,
+                I32F32::from_bits(total), &mut MedianScratch::default(),
+            );
+            let mut v: Vec<i64> = score.iter().map(|x| x.to_bits()).collect();
+            let mut w: Vec<i64> = stake.iter().map(|x| x.to_bits()).collect();
+            prop_assert_eq!(weighted_quantile(&mut v, &mut w, minority), want.to_bits());
+        }
+
+        #[test]
+        fn column_kernels_match_reference((c, m, _, v) in case()) {
+            let (mut a, mut b) = (m.clone(), m.clone());
+            inplace_col_normalize_sparse(&mut a, c);
+            reference::inplace_col_normalize_sparse(&mut b, c);
+            prop_assert_eq!(&a, &b);
+            let (mut a, mut b) = (m.clone(), m.clone());
+            inplace_col_max_upscale_sparse(&mut a, c);
+            reference::inplace_col_max_upscale_sparse(&mut b, c);
+            prop_assert_eq!(&a, &b);
+            let mut norm = m.clone();
+            reference::inplace_col_normalize_sparse(&mut norm, c);
+            prop_assert_eq!(
+                row_sum_of_col_normalized_mat_vec_mul_sparse(&m, c, &v[..c]),
+                row_sum_of_mat_vec_mul_sparse(&norm, &v[..c])
+            );
+            let mut h = m.clone();
+            inplace_row_hadamard_sparse(&mut h, &v);
+            let mut r = m.clone();
+            r.map_values(|i, _, x| mul(x, v.get(i).copied().unwrap_or(ZERO)));
+            prop_assert_eq!(h, r);
+        }
+
+        #[test]
+        fn ema_kernels_match_reference(
+            (c, w, b, v) in case(),
+            alpha in value(),
+            low in 0i64..(1 << 32),
+            span in 0i64..(1 << 31),
+            steep in -3000i64..3000,
+        ) {
+            // mat_ema_sparse densifies rows of width n = rows; keep columns in range.
+            let n = w.rows();
+            let clip = |m: &SparseMatrix| m.filter(|_, j, _| (j as usize) < n);
+            let (wn, bn) = (clip(&w), clip(&b));
+            prop_assert_eq!(
+                mat_ema_sparse(&wn, &bn, alpha),
+                reference::mat_ema_sparse(&wn, &bn, alpha)
+            );
+            let low = I32F32::from_bits(low);
+            let high = add(low, I32F32::from_bits(span));
+            let steep = I32F32::from_bits(steep << 32);
+            let la = std::cell::RefCell::new(crate::fixed_math::LiquidAlpha::new(low, high, steep));
+            let consensus = &v[..c];
+            for (w, b) in [(w.clone(), b.clone()), (sorted(&w), sorted(&b))] {
+                prop_assert_eq!(
+                    liquid_ema_sparse(&w, &b, consensus, |x, y, z| la.borrow_mut().alpha(x, y, z)),
+                    reference::liquid_ema_sparse(&w, &b, consensus, |x, y, z| {
+                        crate::fixed_math::liquid_alpha_sigmoid(x, y, z, low, high, steep)
+                    })
+                );
+            }
+        }
     }
 
     #[test]

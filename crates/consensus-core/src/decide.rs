@@ -1,0 +1,400 @@
+//! `decide`: which events a command produces, or why it is refused.
+//!
+//! Checks run in the chain's order where the chain has one (set_weights:
+//! governance.md §6.1; commit/reveal: `subnets/weights.rs`; trigger_epoch:
+//! `coinbase/tempo_control.rs`). Nothing here mutates the state.
+
+use keys::AccountId;
+
+use crate::command::{Command, CommandBody, Origin};
+use crate::event::*;
+use crate::params::{Hyperparameter, SubnetParams, ADMIN_FREEZE_WINDOW, MAX_UNREVEALED_COMMITS};
+use crate::rejection::Rejection;
+use crate::state::{Consensus, Subnet};
+use crate::weights::{commit_hash, Path, Row};
+
+type Decision = Result<Vec<ConsensusEvent>, Rejection>;
+
+fn service(origin: &Origin) -> Result<(), Rejection> {
+    match origin {
+        Origin::Service(_) => Ok(()),
+        _ => Err(Rejection::BadOrigin),
+    }
+}
+
+fn signed(origin: &Origin) -> Result<AccountId, Rejection> {
+    match origin {
+        Origin::Signed(who) => Ok(*who),
+        _ => Err(Rejection::BadOrigin),
+    }
+}
+
+impl Consensus {
+    fn existing(&self, netuid: u16) -> Result<&Subnet, Rejection> {
+        self.subnets.get(&netuid).ok_or(Rejection::SubnetNotExists)
+    }
+
+    pub(crate) fn decide_command(&self, cmd: &Command) -> Decision {
+        match &cmd.body {
+            CommandBody::ObserveBlock { height } => {
+                if cmd.origin != Origin::Clock {
+                    return Err(Rejection::BadOrigin);
+                }
+                self.observe_block(*height)
+            }
+            CommandBody::CreateSubnet {
+                netuid,
+                owner,
+                owner_hotkey,
+                params,
+            } => {
+                service(&cmd.origin)?;
+                self.create_subnet(*netuid, *owner, *owner_hotkey, params)
+            }
+            CommandBody::SetHyperparameter { netuid, param } => {
+                service(&cmd.origin)?;
+                let s = self.existing(*netuid)?;
+                let mut params = s.params.clone();
+                params.apply(param);
+                params.validate(s.n(), matches!(param, Hyperparameter::AlphaValues { .. }))?;
+                Ok(vec![ConsensusEvent::HyperparameterSet(HyperparameterSet {
+                    netuid: *netuid,
+                    param: param.clone(),
+                })])
+            }
+            CommandBody::SetMaxEpochsPerBlock { value } => {
+                service(&cmd.origin)?;
+                if *value == 0 {
+                    return Err(Rejection::InvalidValue);
+                }
+                Ok(vec![ConsensusEvent::MaxEpochsPerBlockSet(
+                    MaxEpochsPerBlockSet { value: *value },
+                )])
+            }
+            CommandBody::RegisterNeuron {
+                netuid,
+                hotkey,
+                block,
+            } => {
+                service(&cmd.origin)?;
+                self.register(*netuid, *hotkey, *block)
+            }
+            CommandBody::StakeUpdate {
+                netuid,
+                hotkey,
+                stake,
+            } => {
+                service(&cmd.origin)?;
+                self.existing(*netuid)?;
+                if self.stake_of(*netuid, hotkey) == *stake {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![ConsensusEvent::StakeUpdated(StakeUpdated {
+                    netuid: *netuid,
+                    hotkey: *hotkey,
+                    stake: *stake,
+                })])
+            }
+            CommandBody::EmissionPending { netuid, rao } => {
+                service(&cmd.origin)?;
+                let s = self.existing(*netuid)?;
+                s.pending_emission
+                    .checked_add(*rao)
+                    .ok_or(Rejection::Overflow)?;
+                if *rao == 0 {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![ConsensusEvent::EmissionAccrued(EmissionAccrued {
+                    netuid: *netuid,
+                    rao: *rao,
+                })])
+            }
+            CommandBody::SetWeights {
+                netuid,
+                uids,
+                values,
+                version_key,
+            } => {
+                let hotkey = signed(&cmd.origin)?;
+                self.set_weights(hotkey, *netuid, uids, values, *version_key)
+            }
+            CommandBody::CommitWeights { netuid, hash } => {
+                let hotkey = signed(&cmd.origin)?;
+                self.commit_weights(hotkey, *netuid, *hash)
+            }
+            CommandBody::RevealWeights {
+                netuid,
+                uids,
+                values,
+                salt,
+                version_key,
+            } => {
+                let hotkey = signed(&cmd.origin)?;
+                self.reveal_weights(hotkey, *netuid, uids, values, salt, *version_key)
+            }
+            CommandBody::TriggerEpoch { netuid } => self.trigger_epoch(&cmd.origin, *netuid),
+        }
+    }
+
+    /// Block `height`: every due epoch in netuid order, the first
+    /// `MaxEpochsPerBlock` run, the rest deferred to `height + 1`
+    /// (`drain_pending_subnet_emissions`).
+    fn observe_block(&self, height: u64) -> Decision {
+        let expected = self.height.checked_add(1).ok_or(Rejection::Overflow)?;
+        if height != expected {
+            return Err(Rejection::UnexpectedBlock {
+                expected,
+                got: height,
+            });
+        }
+        let mut events = vec![ConsensusEvent::BlockObserved(BlockObserved { height })];
+        let mut ran = 0u16;
+        for (netuid, s) in &self.subnets {
+            if !s.epoch_due(height) {
+                continue;
+            }
+            if ran >= self.max_epochs_per_block {
+                events.push(ConsensusEvent::EpochDeferred(EpochDeferred {
+                    netuid: *netuid,
+                    from_block: height,
+                    to_block: height.saturating_add(1),
+                }));
+                continue;
+            }
+            let e = self.run_epoch_event(*netuid, s, height);
+            if matches!(e, ConsensusEvent::EpochRan(_)) {
+                ran += 1;
+            }
+            events.push(e);
+        }
+        Ok(events)
+    }
+
+    fn create_subnet(
+        &self,
+        netuid: u16,
+        owner: AccountId,
+        owner_hotkey: AccountId,
+        params: &SubnetParams,
+    ) -> Decision {
+        if netuid == 0 {
+            return Err(Rejection::NotPermittedOnRootSubnet);
+        }
+        if self.subnets.contains_key(&netuid) {
+            return Err(Rejection::SubnetAlreadyExists);
+        }
+        params.validate(0, false)?;
+        let stagger = u64::from(netuid) % u64::from(params.tempo);
+        Ok(vec![ConsensusEvent::SubnetCreated(SubnetCreated {
+            netuid,
+            owner,
+            owner_hotkey,
+            params: params.clone(),
+            block: self.height,
+            last_epoch_block: self.height.saturating_sub(stagger),
+        })])
+    }
+
+    /// Append, or replace the pruning choice when full (governance.md §4.4,
+    /// `do_register` steps 1, 2, 5 and 7; payment happened elsewhere).
+    fn register(&self, netuid: u16, hotkey: AccountId, block: u64) -> Decision {
+        let s = self.existing(netuid)?;
+        if s.uid_of(&hotkey).is_some() {
+            return Err(Rejection::HotKeyAlreadyRegisteredInSubNet);
+        }
+        let max = usize::from(s.params.max_allowed_uids);
+        if max == 0 {
+            return Err(Rejection::NoNeuronIdAvailable);
+        }
+        let (uid, replaced) = if s.n() < max {
+            (s.n() as u16, None)
+        } else {
+            let uid = s
+                .neuron_to_prune(block)
+                .ok_or(Rejection::NoNeuronIdAvailable)?;
+            (uid, Some(s.neurons[usize::from(uid)].hotkey))
+        };
+        Ok(vec![ConsensusEvent::NeuronRegistered(NeuronRegistered {
+            netuid,
+            uid,
+            hotkey,
+            block,
+            replaced,
+        })])
+    }
+
+    /// Steps 1–3 of §6.1 (the commit-reveal gate first), then the rest.
+    fn set_weights(
+        &self,
+        hotkey: AccountId,
+        netuid: u16,
+        uids: &[u16],
+        values: &[u16],
+        version_key: u64,
+    ) -> Decision {
+        if self
+            .subnets
+            .get(&netuid)
+            .is_some_and(|s| s.params.commit_reveal_enabled)
+        {
+            return Err(Rejection::CommitRevealEnabled);
+        }
+        if netuid == 0 {
+            return Err(Rejection::CanNotSetRootNetworkWeights);
+        }
+        if uids.len() != values.len() {
+            return Err(Rejection::WeightVecNotEqualSize);
+        }
+        let s = self.existing(netuid)?;
+        let (uid, weights) = self.validate_weights(
+            netuid,
+            s,
+            &hotkey,
+            Row {
+                uids,
+                values,
+                version_key,
+            },
+            Path::Direct,
+        )?;
+        Ok(vec![ConsensusEvent::WeightsSet(WeightsSet {
+            netuid,
+            uid,
+            hotkey,
+            weights,
+            block: self.height,
+        })])
+    }
+
+    /// Leading commits of `hotkey`'s queue that have expired.
+    fn expired_prefix(s: &Subnet, hotkey: &AccountId) -> usize {
+        s.commits
+            .get(hotkey)
+            .map_or(0, |q| q.iter().take_while(|c| s.commit_expired(c)).count())
+    }
+
+    /// `do_commit_weights`.
+    fn commit_weights(&self, hotkey: AccountId, netuid: u16, hash: [u8; 32]) -> Decision {
+        let s = self.existing(netuid)?;
+        if !s.params.commit_reveal_enabled {
+            return Err(Rejection::CommitRevealDisabled);
+        }
+        let uid = s
+            .uid_of(&hotkey)
+            .ok_or(Rejection::HotKeyNotRegisteredInSubNet)?;
+        if hotkey != s.owner_hotkey && self.stake_of(netuid, &hotkey) < s.params.stake_threshold {
+            return Err(Rejection::NotEnoughStakeToSetWeights);
+        }
+        if !self.rate_limit_passes(s, uid) {
+            return Err(Rejection::CommittingWeightsTooFast);
+        }
+        let expired = Self::expired_prefix(s, &hotkey);
+        let queued = s.commits.get(&hotkey).map_or(0, Vec::len) - expired;
+        if queued >= MAX_UNREVEALED_COMMITS {
+            return Err(Rejection::TooManyUnrevealedCommits);
+        }
+        Ok(vec![ConsensusEvent::WeightsCommitted(WeightsCommitted {
+            netuid,
+            uid,
+            hotkey,
+            hash,
+            block: self.height,
+            epoch: s.epoch_index,
+            expired_dropped: expired as u32,
+        })])
+    }
+
+    /// `do_reveal_weights`, then the set-weights checks without the rate
+    /// limit; any failure refuses the whole reveal.
+    fn reveal_weights(
+        &self,
+        hotkey: AccountId,
+        netuid: u16,
+        uids: &[u16],
+        values: &[u16],
+        salt: &[u16],
+        version_key: u64,
+    ) -> Decision {
+        let s = self.existing(netuid)?;
+        if !s.params.commit_reveal_enabled {
+            return Err(Rejection::CommitRevealDisabled);
+        }
+        let queue = s
+            .commits
+            .get(&hotkey)
+            .ok_or(Rejection::NoWeightsCommitFound)?;
+        let expired = Self::expired_prefix(s, &hotkey);
+        let hash = commit_hash(&hotkey, netuid, uids, values, salt, version_key);
+        let (old, live) = queue.split_at(expired);
+        let was_expired = old.iter().any(|c| c.hash == hash);
+        if live.is_empty() {
+            return Err(if was_expired {
+                Rejection::ExpiredWeightCommit
+            } else {
+                Rejection::NoWeightsCommitFound
+            });
+        }
+        let Some(pos) = live.iter().position(|c| c.hash == hash) else {
+            return Err(if was_expired {
+                Rejection::ExpiredWeightCommit
+            } else {
+                Rejection::InvalidRevealCommitHashNotMatch
+            });
+        };
+        if !s.commit_revealable(&live[pos]) {
+            return Err(Rejection::RevealTooEarly);
+        }
+        if netuid == 0 {
+            return Err(Rejection::CanNotSetRootNetworkWeights);
+        }
+        if uids.len() != values.len() {
+            return Err(Rejection::WeightVecNotEqualSize);
+        }
+        let (uid, weights) = self.validate_weights(
+            netuid,
+            s,
+            &hotkey,
+            Row {
+                uids,
+                values,
+                version_key,
+            },
+            Path::Reveal,
+        )?;
+        Ok(vec![ConsensusEvent::WeightsRevealed(WeightsRevealed {
+            netuid,
+            uid,
+            hotkey,
+            hash,
+            weights,
+            commits_removed: (expired + pos + 1) as u32,
+        })])
+    }
+
+    /// `do_trigger_epoch` (governance.md §3.6); the owner's per-call rate
+    /// limit is governance's business.
+    fn trigger_epoch(&self, origin: &Origin, netuid: u16) -> Decision {
+        if *origin == Origin::Clock {
+            return Err(Rejection::BadOrigin);
+        }
+        let s = self.existing(netuid)?;
+        if let Origin::Signed(who) = origin {
+            if *who != s.owner {
+                return Err(Rejection::BadOrigin);
+            }
+        }
+        if s.params.commit_reveal_enabled {
+            return Err(Rejection::DynamicTempoBlockedByCommitReveal);
+        }
+        if s.pending_epoch_at != 0 {
+            return Err(Rejection::EpochTriggerAlreadyPending);
+        }
+        if s.blocks_until_next_auto_epoch(self.height) < ADMIN_FREEZE_WINDOW {
+            return Err(Rejection::AutoEpochAlreadyImminent);
+        }
+        Ok(vec![ConsensusEvent::EpochTriggered(EpochTriggered {
+            netuid,
+            fires_at: self.height.saturating_add(ADMIN_FREEZE_WINDOW),
+        })])
+    }
+}

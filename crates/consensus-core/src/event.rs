@@ -1,0 +1,274 @@
+//! Consensus events: the facts the log keeps, and their versioned encoding.
+//!
+//! Each variant wraps a payload struct named like the event type; the
+//! payload is what goes into the envelope (bincode via `envelope::codec`).
+//! Every (type, version) ever written is listed in [`EVENT_SCHEMA`] and has a
+//! golden fixture under `tests/fixtures/`.
+//!
+//! `EpochRan` carries every output the epoch persists (permits, bonds, the
+//! u16 terms, the rao split), so `evolve` never re-runs the engine: replay is
+//! cheap and does not depend on the engine version that wrote the log.
+
+use envelope::{codec, DecodeError, VersionedEvent};
+use keys::AccountId;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::params::{Hyperparameter, SubnetParams};
+
+/// Every (event type, version) the decoder accepts, current and historical.
+pub const EVENT_SCHEMA: &[(&str, u16)] = &[
+    ("BlockObserved", 1),
+    ("SubnetCreated", 1),
+    ("HyperparameterSet", 1),
+    ("MaxEpochsPerBlockSet", 1),
+    ("NeuronRegistered", 1),
+    ("StakeUpdated", 1),
+    ("EmissionAccrued", 1),
+    ("WeightsSet", 1),
+    ("WeightsCommitted", 1),
+    ("WeightsRevealed", 1),
+    ("EpochTriggered", 1),
+    ("EpochDeferred", 1),
+    ("EpochRan", 1),
+    ("EpochSkipped", 1),
+];
+
+/// The consensus clock moved to `height`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockObserved {
+    pub height: u64,
+}
+
+/// `last_epoch_block` is staggered: `block − (netuid mod tempo)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetCreated {
+    pub netuid: u16,
+    pub owner: AccountId,
+    pub owner_hotkey: AccountId,
+    pub params: SubnetParams,
+    pub block: u64,
+    pub last_epoch_block: u64,
+}
+
+/// A new tempo also restarts the epoch cycle at the current block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HyperparameterSet {
+    pub netuid: u16,
+    pub param: Hyperparameter,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaxEpochsPerBlockSet {
+    pub value: u16,
+}
+
+/// `replaced`: the hotkey that held `uid` before (pruned), if any.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeuronRegistered {
+    pub netuid: u16,
+    pub uid: u16,
+    pub hotkey: AccountId,
+    pub block: u64,
+    pub replaced: Option<AccountId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeUpdated {
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub stake: u64,
+}
+
+/// `rao` added to the subnet's pending epoch emission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmissionAccrued {
+    pub netuid: u16,
+    pub rao: u64,
+}
+
+/// A stored weight row (already max-upscaled; explicit zeros kept);
+/// `last_update` of `uid` becomes `block`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsSet {
+    pub netuid: u16,
+    pub uid: u16,
+    pub hotkey: AccountId,
+    pub weights: Vec<(u16, u16)>,
+    pub block: u64,
+}
+
+/// A hash commit queued under epoch `epoch`, after dropping
+/// `expired_dropped` expired commits from the front of the hotkey's queue;
+/// `last_update` of `uid` becomes `block` (the commit consumes the rate limit).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsCommitted {
+    pub netuid: u16,
+    pub uid: u16,
+    pub hotkey: AccountId,
+    pub hash: [u8; 32],
+    pub block: u64,
+    pub epoch: u64,
+    pub expired_dropped: u32,
+}
+
+/// A reveal: `commits_removed` commits leave the front of the queue (the
+/// expired ones, then every commit up to and including the revealed one)
+/// and the row is stored; `last_update` is not touched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsRevealed {
+    pub netuid: u16,
+    pub uid: u16,
+    pub hotkey: AccountId,
+    pub hash: [u8; 32],
+    pub weights: Vec<(u16, u16)>,
+    pub commits_removed: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochTriggered {
+    pub netuid: u16,
+    pub fires_at: u64,
+}
+
+/// Due at `from_block` but over `MaxEpochsPerBlock`: runs at `to_block`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochDeferred {
+    pub netuid: u16,
+    pub from_block: u64,
+    pub to_block: u64,
+}
+
+/// One epoch of one subnet: every per-uid vector is indexed by uid and as
+/// long as `hotkeys`. `rao` is the pending emission it drained; the
+/// `emission` entries sum to at most `rao` (floors), and the amm pays them
+/// to `hotkeys` (`server_emission` as incentive, `validator_emission` as
+/// dividends).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochRan {
+    pub netuid: u16,
+    pub block: u64,
+    /// `SubnetEpochIndex` after this epoch.
+    pub epoch_index: u64,
+    pub rao: u64,
+    pub hotkeys: Vec<AccountId>,
+    pub stake: Vec<u16>,
+    pub consensus: Vec<u16>,
+    pub incentive: Vec<u16>,
+    pub dividends: Vec<u16>,
+    pub validator_trust: Vec<u16>,
+    pub emission: Vec<u64>,
+    pub server_emission: Vec<u64>,
+    pub validator_emission: Vec<u64>,
+    pub active: Vec<bool>,
+    pub validator_permit: Vec<bool>,
+    pub bonds: Vec<Vec<(u16, u16)>>,
+}
+
+/// The engine refused the inputs: the slot is consumed, the pending
+/// emission keeps accumulating (the chain's `EpochSkipped`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochSkipped {
+    pub netuid: u16,
+    pub block: u64,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsensusEvent {
+    BlockObserved(BlockObserved),
+    SubnetCreated(SubnetCreated),
+    HyperparameterSet(HyperparameterSet),
+    MaxEpochsPerBlockSet(MaxEpochsPerBlockSet),
+    NeuronRegistered(NeuronRegistered),
+    StakeUpdated(StakeUpdated),
+    EmissionAccrued(EmissionAccrued),
+    WeightsSet(WeightsSet),
+    WeightsCommitted(WeightsCommitted),
+    WeightsRevealed(WeightsRevealed),
+    EpochTriggered(EpochTriggered),
+    EpochDeferred(EpochDeferred),
+    EpochRan(EpochRan),
+    EpochSkipped(EpochSkipped),
+}
+
+fn body<T: DeserializeOwned>(
+    event_type: &str,
+    version: u16,
+    payload: &[u8],
+) -> Result<T, DecodeError> {
+    codec::decode(payload).map_err(|reason| DecodeError::Malformed {
+        event_type: event_type.to_owned(),
+        version,
+        reason,
+    })
+}
+
+impl VersionedEvent for ConsensusEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            ConsensusEvent::BlockObserved(_) => "BlockObserved",
+            ConsensusEvent::SubnetCreated(_) => "SubnetCreated",
+            ConsensusEvent::HyperparameterSet(_) => "HyperparameterSet",
+            ConsensusEvent::MaxEpochsPerBlockSet(_) => "MaxEpochsPerBlockSet",
+            ConsensusEvent::NeuronRegistered(_) => "NeuronRegistered",
+            ConsensusEvent::StakeUpdated(_) => "StakeUpdated",
+            ConsensusEvent::EmissionAccrued(_) => "EmissionAccrued",
+            ConsensusEvent::WeightsSet(_) => "WeightsSet",
+            ConsensusEvent::WeightsCommitted(_) => "WeightsCommitted",
+            ConsensusEvent::WeightsRevealed(_) => "WeightsRevealed",
+            ConsensusEvent::EpochTriggered(_) => "EpochTriggered",
+            ConsensusEvent::EpochDeferred(_) => "EpochDeferred",
+            ConsensusEvent::EpochRan(_) => "EpochRan",
+            ConsensusEvent::EpochSkipped(_) => "EpochSkipped",
+        }
+    }
+
+    fn version(&self) -> u16 {
+        1
+    }
+
+    fn encode_payload(&self) -> Vec<u8> {
+        match self {
+            ConsensusEvent::BlockObserved(e) => codec::encode(e),
+            ConsensusEvent::SubnetCreated(e) => codec::encode(e),
+            ConsensusEvent::HyperparameterSet(e) => codec::encode(e),
+            ConsensusEvent::MaxEpochsPerBlockSet(e) => codec::encode(e),
+            ConsensusEvent::NeuronRegistered(e) => codec::encode(e),
+            ConsensusEvent::StakeUpdated(e) => codec::encode(e),
+            ConsensusEvent::EmissionAccrued(e) => codec::encode(e),
+            ConsensusEvent::WeightsSet(e) => codec::encode(e),
+            ConsensusEvent::WeightsCommitted(e) => codec::encode(e),
+            ConsensusEvent::WeightsRevealed(e) => codec::encode(e),
+            ConsensusEvent::EpochTriggered(e) => codec::encode(e),
+            ConsensusEvent::EpochDeferred(e) => codec::encode(e),
+            ConsensusEvent::EpochRan(e) => codec::encode(e),
+            ConsensusEvent::EpochSkipped(e) => codec::encode(e),
+        }
+    }
+
+    fn decode_payload(event_type: &str, version: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        let (t, v, p) = (event_type, version, payload);
+        Ok(match (t, v) {
+            ("BlockObserved", 1) => ConsensusEvent::BlockObserved(body(t, v, p)?),
+            ("SubnetCreated", 1) => ConsensusEvent::SubnetCreated(body(t, v, p)?),
+            ("HyperparameterSet", 1) => ConsensusEvent::HyperparameterSet(body(t, v, p)?),
+            ("MaxEpochsPerBlockSet", 1) => ConsensusEvent::MaxEpochsPerBlockSet(body(t, v, p)?),
+            ("NeuronRegistered", 1) => ConsensusEvent::NeuronRegistered(body(t, v, p)?),
+            ("StakeUpdated", 1) => ConsensusEvent::StakeUpdated(body(t, v, p)?),
+            ("EmissionAccrued", 1) => ConsensusEvent::EmissionAccrued(body(t, v, p)?),
+            ("WeightsSet", 1) => ConsensusEvent::WeightsSet(body(t, v, p)?),
+            ("WeightsCommitted", 1) => ConsensusEvent::WeightsCommitted(body(t, v, p)?),
+            ("WeightsRevealed", 1) => ConsensusEvent::WeightsRevealed(body(t, v, p)?),
+            ("EpochTriggered", 1) => ConsensusEvent::EpochTriggered(body(t, v, p)?),
+            ("EpochDeferred", 1) => ConsensusEvent::EpochDeferred(body(t, v, p)?),
+            ("EpochRan", 1) => ConsensusEvent::EpochRan(body(t, v, p)?),
+            ("EpochSkipped", 1) => ConsensusEvent::EpochSkipped(body(t, v, p)?),
+            _ => {
+                return Err(DecodeError::UnknownType {
+                    event_type: t.to_owned(),
+                    version: v,
+                })
+            }
+        })
+    }
+}

@@ -1,0 +1,105 @@
+//! Runs one bench case a fixed number of times, for instruction counts under
+//! `valgrind --tool=callgrind --toggle-collect=epoch_profile::measured`.
+//! Usage: `epoch_profile <original|yuma3_liquid> <64x256|256x256|128_subnets>`.
+
+use yuma::fixed_math::i64f64_from_u64;
+use yuma::{run_epoch, EpochContext, Hyperparameters, SubnetState};
+
+/// Deterministic xorshift so the bench needs no rand dependency.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+fn subnet(
+    validators: usize,
+    n: usize,
+    hp: &Hyperparameters,
+    seed: u64,
+) -> (SubnetState, EpochContext) {
+    let mut s = seed | 1;
+    let stake = (0..n)
+        .map(|i| {
+            if i < validators {
+                1_000_000_000 + next(&mut s) % 1_000_000_000_000
+            } else {
+                0
+            }
+        })
+        .map(i64f64_from_u64)
+        .collect();
+    let weights = (0..n)
+        .map(|i| {
+            if i < validators {
+                (0..n as u16)
+                    .map(|j| (j, (next(&mut s) % 65536) as u16))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let mut state = SubnetState {
+        stake,
+        validator_permit: vec![false; n],
+        last_update: vec![10; n],
+        block_at_registration: vec![0; n],
+        weights,
+        bonds: vec![Vec::new(); n],
+    };
+    let mut ctx = EpochContext {
+        current_block: 100,
+        last_tempo: 99,
+        rao_emission: 1_000_000_000,
+        ..Default::default()
+    };
+    // Warm-up: the first epoch grants permits, the next ones build bonds.
+    for b in 0..3 {
+        ctx.current_block = 100 + b;
+        ctx.last_tempo = 99 + b;
+        run_epoch(hp, &state, &ctx)
+            .expect("epoch")
+            .apply_to(&mut state);
+    }
+    (state, ctx)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let original = Hyperparameters {
+        max_allowed_validators: 256,
+        activity_cutoff_blocks: 5000,
+        ..Default::default()
+    };
+    let yuma3 = Hyperparameters {
+        yuma3: true,
+        liquid_alpha: true,
+        bonds_penalty_u16: 0,
+        bonds_moving_average: 975_000,
+        ..original.clone()
+    };
+    let hp = if args.get(1).map(String::as_str) == Some("yuma3_liquid") {
+        yuma3
+    } else {
+        original
+    };
+    let subnets: Vec<_> = match args.get(2).map(String::as_str) {
+        Some("256x256") => vec![subnet(256, 256, &hp, 11)],
+        Some("128_subnets") => (0..128).map(|k| subnet(64, 256, &hp, 1000 + k)).collect(),
+        _ => vec![subnet(64, 256, &hp, 7)],
+    };
+    println!("{}", measured(&hp, &subnets));
+}
+
+/// The measured region (callgrind `--toggle-collect=epoch_profile::measured`).
+#[inline(never)]
+fn measured(hp: &Hyperparameters, subnets: &[(SubnetState, EpochContext)]) -> u64 {
+    let mut total = 0u64;
+    for (s, ctx) in subnets {
+        let out = run_epoch(hp, s, ctx).expect("epoch");
+        total = total.wrapping_add(out.emission.iter().sum::<u64>());
+    }
+    total
+}
