@@ -44,3 +44,29 @@ pub trait Aggregate: Default + Send + Sync + 'static {
         Ok(events)
     }
 }
+
+/// Canonical-state helpers every core uses the same way, so digests and
+/// snapshots mean the same thing in every service.
+pub mod canonical {
+    use envelope::codec;
+    use serde::{de::DeserializeOwned, Serialize};
+
+    /// blake3 over the canonical (bincode) encoding of a state.
+    pub fn digest<T: Serialize>(state: &T) -> [u8; 32] {
+        *blake3::hash(&codec::encode(state)).as_bytes()
+    }
+
+    /// A snapshot: the format version, then the state.
+    pub fn snapshot<T: Serialize>(version: u16, state: &T) -> Vec<u8> {
+        codec::encode(&(version, state))
+    }
+
+    /// Reads a [`snapshot`], refusing any other format version.
+    pub fn restore<T: DeserializeOwned>(version: u16, bytes: &[u8]) -> Result<T, String> {
+        let (found, state): (u16, T) = codec::decode(bytes)?;
+        if found != version {
+            return Err(format!("snapshot version {found}, expected {version}"));
+        }
+        Ok(state)
+    }
+}

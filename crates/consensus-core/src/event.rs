@@ -11,7 +11,7 @@
 
 use envelope::{codec, DecodeError, VersionedEvent};
 use keys::AccountId;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::params::{Hyperparameter, SubnetParams};
 
@@ -191,17 +191,7 @@ pub enum ConsensusEvent {
     EpochSkipped(EpochSkipped),
 }
 
-fn body<T: DeserializeOwned>(
-    event_type: &str,
-    version: u16,
-    payload: &[u8],
-) -> Result<T, DecodeError> {
-    codec::decode(payload).map_err(|reason| DecodeError::Malformed {
-        event_type: event_type.to_owned(),
-        version,
-        reason,
-    })
-}
+use envelope::codec::decode_body as body;
 
 impl VersionedEvent for ConsensusEvent {
     fn event_type(&self) -> &'static str {

@@ -46,7 +46,6 @@ pub use state::{Commit, Consensus, Metagraph, Neuron, NeuronInfo, Subnet, Subnet
 pub use weights::commit_hash;
 
 use aggregate::Aggregate;
-use envelope::codec;
 
 /// Version of the snapshot layout; bumped when the state's shape changes.
 pub const SNAPSHOT_VERSION: u16 = 1;
@@ -70,20 +69,15 @@ impl Aggregate for Consensus {
     }
 
     fn digest(&self) -> [u8; 32] {
-        *blake3::hash(&codec::encode(self)).as_bytes()
+        aggregate::canonical::digest(self)
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        codec::encode(&(SNAPSHOT_VERSION, self))
+        aggregate::canonical::snapshot(SNAPSHOT_VERSION, self)
     }
 
     fn restore(bytes: &[u8]) -> Result<Self, String> {
-        let (version, state): (u16, Consensus) = codec::decode(bytes)?;
-        if version != SNAPSHOT_VERSION {
-            return Err(format!(
-                "snapshot version {version}, expected {SNAPSHOT_VERSION}"
-            ));
-        }
+        let state: Consensus = aggregate::canonical::restore(SNAPSHOT_VERSION, bytes)?;
         state
             .check_invariants()
             .map_err(|e| format!("snapshot breaks an invariant: {e}"))?;

@@ -28,6 +28,20 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     Ok(value)
 }
 
+/// Decodes an event body of `event_type` at `version`, naming both in the
+/// error: what every service's `VersionedEvent::decode_payload` needs.
+pub fn decode_body<T: DeserializeOwned>(
+    event_type: &str,
+    version: u16,
+    payload: &[u8],
+) -> Result<T, crate::DecodeError> {
+    decode(payload).map_err(|reason| crate::DecodeError::Malformed {
+        event_type: event_type.to_owned(),
+        version,
+        reason,
+    })
+}
+
 /// Encodes an envelope.
 pub fn encode_envelope(env: &crate::Envelope) -> Vec<u8> {
     encode(env)

@@ -10,7 +10,7 @@
 
 use envelope::{codec, DecodeError, VersionedEvent};
 use keys::AccountId;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::genesis::Genesis;
 
@@ -195,17 +195,7 @@ pub enum LedgerEvent {
     TaoBurned(TaoBurned),
 }
 
-fn body<T: DeserializeOwned>(
-    event_type: &str,
-    version: u16,
-    payload: &[u8],
-) -> Result<T, DecodeError> {
-    codec::decode(payload).map_err(|reason| DecodeError::Malformed {
-        event_type: event_type.to_owned(),
-        version,
-        reason,
-    })
-}
+use envelope::codec::decode_body as body;
 
 impl VersionedEvent for LedgerEvent {
     fn event_type(&self) -> &'static str {

@@ -41,7 +41,6 @@ pub use rejection::Rejection;
 pub use state::{burn_account, Ledger, LockStatus, Operation};
 
 use aggregate::Aggregate;
-use envelope::codec;
 
 /// Version of the snapshot layout; bumped when the state's shape changes,
 /// so an old snapshot is refused (and the log replayed) instead of misread.
@@ -66,20 +65,15 @@ impl Aggregate for Ledger {
     }
 
     fn digest(&self) -> [u8; 32] {
-        *blake3::hash(&codec::encode(self)).as_bytes()
+        aggregate::canonical::digest(self)
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        codec::encode(&(SNAPSHOT_VERSION, self))
+        aggregate::canonical::snapshot(SNAPSHOT_VERSION, self)
     }
 
     fn restore(bytes: &[u8]) -> Result<Self, String> {
-        let (version, ledger): (u16, Ledger) = codec::decode(bytes)?;
-        if version != SNAPSHOT_VERSION {
-            return Err(format!(
-                "snapshot version {version}, expected {SNAPSHOT_VERSION}"
-            ));
-        }
+        let ledger: Ledger = aggregate::canonical::restore(SNAPSHOT_VERSION, bytes)?;
         ledger
             .check_invariants()
             .map_err(|e| format!("snapshot breaks an invariant: {e}"))?;

@@ -125,12 +125,7 @@ impl<N: Name> Aggregate for Follower<N> {
     }
 
     fn digest(&self) -> [u8; 32] {
-        let bytes = codec::encode(&(self.ledger_block, self.ledger_seq, self.observed));
-        let mut out = [0u8; 32];
-        // A follower's state is three integers; its "digest" is their
-        // canonical bytes, zero-padded (no hash needed to compare them).
-        out[..bytes.len().min(32)].copy_from_slice(&bytes[..bytes.len().min(32)]);
-        out
+        aggregate::canonical::digest(&(self.ledger_block, self.ledger_seq, self.observed))
     }
 
     fn snapshot(&self) -> Vec<u8> {
