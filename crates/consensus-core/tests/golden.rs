@@ -6,14 +6,12 @@
 //! run with `UPDATE_FIXTURES=1` (never overwriting one that exists); without
 //! it a missing fixture fails the test.
 
-use std::collections::BTreeSet;
-use std::fs;
-use std::io::Write;
 use std::path::PathBuf;
 
 use consensus_core::event::*;
 use consensus_core::*;
-use envelope::{codec, DecodeError, Envelope, EventMeta, VersionedEvent};
+use envelope::golden::Golden;
+use envelope::{DecodeError, VersionedEvent};
 use keys::AccountId;
 
 fn a(n: u8) -> AccountId {
@@ -140,105 +138,29 @@ fn historical() -> Vec<(&'static str, u16, ConsensusEvent, Vec<u8>)> {
     Vec::new()
 }
 
-fn fixture_path(event_type: &str, version: u16) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
-        .join(format!("{event_type}.v{version}.bin"))
-}
-
-fn current(event_type: &str, version: u16) -> Option<ConsensusEvent> {
-    samples()
-        .into_iter()
-        .find(|s| s.event_type() == event_type && s.version() == version)
-}
-
-/// Expected value of each (type, version) in the schema.
-fn expected(event_type: &str, version: u16) -> Option<ConsensusEvent> {
-    current(event_type, version).or_else(|| {
-        historical()
-            .into_iter()
-            .find(|(t, v, _, _)| *t == event_type && *v == version)
-            .map(|(_, _, e, _)| e)
-    })
+fn golden() -> Golden<ConsensusEvent> {
+    Golden {
+        dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")),
+        service: "consensus",
+        schema: EVENT_SCHEMA,
+        samples: samples(),
+        historical: historical(),
+    }
 }
 
 #[test]
 fn every_schema_entry_has_a_fixture_that_decodes_to_its_expected_value() {
-    let update = std::env::var("UPDATE_FIXTURES").is_ok_and(|v| v == "1");
-    let mut missing = Vec::new();
-    for &(event_type, version) in EVENT_SCHEMA {
-        let path = fixture_path(event_type, version);
-        let want = expected(event_type, version)
-            .unwrap_or_else(|| panic!("{event_type} v{version} has no expected value"));
-        if !path.exists() {
-            match current(event_type, version) {
-                Some(sample) if update => {
-                    // create_new: never overwrite a fixture, even in a race.
-                    let mut f = fs::OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(&path)
-                        .unwrap();
-                    f.write_all(&sample.encode_payload()).unwrap();
-                    eprintln!("wrote {}", path.display());
-                }
-                _ => {
-                    missing.push(path.display().to_string());
-                    continue;
-                }
-            }
-        }
-        let bytes = fs::read(&path).unwrap();
-        let got = ConsensusEvent::decode_payload(event_type, version, &bytes)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(got, want, "{}", path.display());
-    }
-    assert!(
-        missing.is_empty(),
-        "event versions without a golden fixture (run with UPDATE_FIXTURES=1 \
-         for current versions): {missing:?}"
-    );
+    golden().check_fixtures_decode();
 }
 
 #[test]
 fn current_encodings_equal_their_fixtures() {
-    // Catches a payload struct changed without bumping its version.
-    for sample in samples() {
-        let path = fixture_path(sample.event_type(), sample.version());
-        // A missing fixture is reported by the schema test (and written by
-        // it under UPDATE_FIXTURES=1, possibly concurrently with this one).
-        let Ok(bytes) = fs::read(&path) else {
-            continue;
-        };
-        assert_eq!(sample.encode_payload(), bytes, "{}", path.display());
-    }
-    for (event_type, version, _, bytes) in historical() {
-        let path = fixture_path(event_type, version);
-        assert_eq!(fs::read(&path).unwrap(), bytes, "{}", path.display());
-    }
+    golden().check_current_encodings();
 }
 
 #[test]
 fn schema_lists_exactly_the_samples_and_the_history() {
-    let schema: BTreeSet<(&str, u16)> = EVENT_SCHEMA.iter().copied().collect();
-    assert_eq!(schema.len(), EVENT_SCHEMA.len(), "duplicate schema entries");
-    let mut known: BTreeSet<(&str, u16)> = samples()
-        .iter()
-        .map(|s| (s.event_type(), s.version()))
-        .collect();
-    assert_eq!(known.len(), samples().len(), "two samples of one type");
-    known.extend(historical().iter().map(|(t, v, _, _)| (*t, *v)));
-    assert_eq!(schema, known);
-    // Every fixture file on disk belongs to a schema entry.
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
-    for entry in fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(
-            EVENT_SCHEMA
-                .iter()
-                .any(|(t, v)| name == format!("{t}.v{v}.bin")),
-            "stray fixture {name}"
-        );
-    }
+    golden().check_schema();
 }
 
 #[test]
@@ -268,15 +190,5 @@ fn unknown_and_malformed_payloads_are_typed_errors() {
 
 #[test]
 fn events_round_trip_through_the_envelope() {
-    let meta = EventMeta {
-        block: 9,
-        causation: None,
-        correlation: "op-0001".into(),
-        trace: None,
-    };
-    for (i, sample) in samples().into_iter().enumerate() {
-        let env = Envelope::wrap("consensus", i as u64 + 1, &sample, &meta);
-        let env = codec::decode_envelope(&codec::encode_envelope(&env)).unwrap();
-        assert_eq!(ConsensusEvent::from_envelope(&env).unwrap(), sample);
-    }
+    golden().check_envelope_round_trip();
 }

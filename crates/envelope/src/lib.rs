@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod codec;
+pub mod golden;
 
 /// W3C trace context (`traceparent`, `tracestate`) of the span that caused an
 /// event. Kept in the envelope as well as in NATS headers so a replayed or
