@@ -85,6 +85,14 @@ impl Cluster {
         }
     }
 
+    /// A cluster whose genesis has subnets and economy parameters too.
+    pub fn start_network(genesis: &taonet::genesis::NetworkGenesis) -> Self {
+        genesis.validate().expect("valid network genesis");
+        let c = Cluster::start(genesis.ledger.clone());
+        std::fs::write(&c.genesis, serde_json::to_string_pretty(genesis).unwrap()).unwrap();
+        c
+    }
+
     pub fn data(&self, service: &str) -> PathBuf {
         self.dir.path().join(service)
     }
@@ -242,6 +250,34 @@ pub fn signed(key: &Keypair, id: &str, body: &Ledger) -> bytes::Bytes {
         command: body,
     };
     Signed::seal(key, &b).unwrap().to_bytes().unwrap().into()
+}
+
+/// Signs any service's command body.
+pub fn signed_for<T: serde::Serialize>(key: &Keypair, id: &str, body: &T) -> bytes::Bytes {
+    let b = CommandBody {
+        client: "taonet-tests".to_owned(),
+        id: id.to_owned(),
+        command: body,
+    };
+    Signed::seal(key, &b).unwrap().to_bytes().unwrap().into()
+}
+
+/// Sends a signed user command to `service`.
+pub async fn send_to(
+    client: &async_nats::Client,
+    service: &str,
+    name: &str,
+    payload: bytes::Bytes,
+    opts: &CallOptions,
+) -> Result<Accepted, CallError> {
+    bus::rpc::call(
+        client,
+        &bus::subjects::command(service, name),
+        async_nats::HeaderMap::new(),
+        payload,
+        opts,
+    )
+    .await
 }
 
 /// Sends a signed command to the ledger.

@@ -56,9 +56,12 @@ async fn to_consensus(
 async fn weights_and_epochs_through_the_consensus_service() {
     let mut c = Cluster::start(test_genesis(Clock::Manual));
     c.start_service("ledger", &[]);
+    // Consensus follows the amm's coinbase blocks.
+    c.start_service("amm", &[]);
     c.start_service("consensus", &[]);
     let client = c.client().await;
     wait_ready(&client, "ledger").await;
+    wait_ready(&client, "amm").await;
     wait_ready(&client, "consensus").await;
     let svc = service_key();
     let hk: Vec<Keypair> = (0..4)

@@ -267,14 +267,18 @@ async fn consumers_apply_each_event_once_under_redelivery() {
     c.start_service("ledger", &[]);
     // Dies after applying (and committing) its 3rd ledger event, before the
     // ack: the server will redeliver it.
+    // The governance service (still the shared follower core) dies after
+    // applying its 3rd ledger event, before the ack.
     c.start_service(
-        "amm",
+        "governance",
         &[
             ("TAONET_FAULT_ABORT_BEFORE_ACK", "3"),
             ("TAONET_INBOX_ACK_WAIT_MS", "1000"),
         ],
     );
-    // The consensus service turns ledger blocks into its own block clock.
+    // The amm runs each ledger block's coinbase; consensus turns the amm's
+    // coinbase blocks into its own block clock.
+    c.start_service("amm", &[]);
     c.start_service("consensus", &[]);
     let client = c.client().await;
     wait_ready(&client, "ledger").await;
@@ -291,22 +295,22 @@ async fn consumers_apply_each_event_once_under_redelivery() {
         .await
         .expect("advance");
     assert!(
-        c.wait_exit("amm", Duration::from_secs(20)),
-        "amm aborted before its ack"
+        c.wait_exit("governance", Duration::from_secs(20)),
+        "governance aborted before its ack"
     );
     let ledger = wait_published(&client, "ledger").await;
     let ledger_last = ledger["last_seq"].as_u64().unwrap();
     assert!(ledger_last > 10);
 
-    c.start_service("amm", &[("TAONET_INBOX_ACK_WAIT_MS", "1000")]);
+    c.start_service("governance", &[("TAONET_INBOX_ACK_WAIT_MS", "1000")]);
     let deadline = Instant::now() + Duration::from_secs(30);
     let f = loop {
-        if let Ok(f) = query(&client, "amm", "follower", serde_json::Value::Null).await {
+        if let Ok(f) = query(&client, "governance", "follower", serde_json::Value::Null).await {
             if f["ledger_seq"].as_u64() == Some(ledger_last) {
                 break f;
             }
         }
-        assert!(Instant::now() < deadline, "amm did not catch up");
+        assert!(Instant::now() < deadline, "governance did not catch up");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(
@@ -315,18 +319,18 @@ async fn consumers_apply_each_event_once_under_redelivery() {
         "each ledger event applied exactly once"
     );
     assert_eq!(f["ledger_block"], 10);
-    let cs = status(&client, "amm").await;
+    let cs = status(&client, "governance").await;
     assert_eq!(
         cs["last_seq"].as_u64(),
         Some(ledger_last),
-        "one amm event per ledger event"
+        "one governance event per ledger event"
     );
-    c.stop("amm");
-    let log = read_log(&c.data("amm"));
+    c.stop("governance");
+    let log = read_log(&c.data("governance"));
     let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=ledger_last).collect::<Vec<_>>());
     assert!(
-        c.log("amm").contains("duplicate delivery skipped"),
+        c.log("governance").contains("duplicate delivery skipped"),
         "the redelivery path ran"
     );
 

@@ -1,6 +1,6 @@
 //! One user operation is one trace across services: the client's span, the
-//! ledger's command span, and the consensus service's span for consuming
-//! the event the command caused, with parent links intact, exported over
+//! ledger's command span, and the amm service's span for consuming the
+//! event the command caused, with parent links intact, exported over
 //! OTLP to a receiver of ours (the stand-in for Jaeger).
 
 use ledger_core::Clock;
@@ -23,10 +23,10 @@ async fn a_transfer_and_what_it_causes_form_one_trace() {
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ];
     c.start_service("ledger", &otel);
-    c.start_service("consensus", &otel);
+    c.start_service("amm", &otel);
     let client = c.client().await;
     wait_ready(&client, "ledger").await;
-    wait_ready(&client, "consensus").await;
+    wait_ready(&client, "amm").await;
 
     let root = tracing::info_span!("user.transfer");
     let trace_id = telemetry::trace_context_of(&root)
@@ -54,7 +54,7 @@ async fn a_transfer_and_what_it_causes_form_one_trace() {
             let t: Vec<_> = spans.iter().filter(|s| s.trace_id == trace_id).collect();
             t.iter().any(|s| s.service_name == "taonet-ledger")
                 && t.iter()
-                    .any(|s| s.service_name == "taonet-consensus" && s.name == "consume")
+                    .any(|s| s.service_name == "taonet-amm" && s.name == "consume")
                 && t.iter().any(|s| s.service_name == "taonet-test-client")
         },
         Duration::from_secs(20),
@@ -79,8 +79,8 @@ async fn a_transfer_and_what_it_causes_form_one_trace() {
         .expect("ledger command span");
     let consume = trace
         .iter()
-        .find(|s| s.service_name == "taonet-consensus" && s.name == "consume")
-        .expect("consensus consume span");
+        .find(|s| s.service_name == "taonet-amm" && s.name == "consume")
+        .expect("amm consume span");
     assert_eq!(
         consume.parent_span_id, command.span_id,
         "the consumer's span is a child of the command"

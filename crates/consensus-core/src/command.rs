@@ -14,7 +14,8 @@ pub enum Origin {
     /// A verified service key. The shell admits only the configured service
     /// keys (ledger, amm, governance), so the core does not keep a list.
     Service(AccountId),
-    /// The shell itself, relaying the ledger's `BlockProduced`.
+    /// The shell itself: relaying the amm's coinbase blocks and stake
+    /// weights, applying genesis subnets at start-up.
     Clock,
 }
 
@@ -37,6 +38,18 @@ pub enum CommandBody {
     /// Runs every epoch due at it, at most `MaxEpochsPerBlock`, deferring
     /// the rest one block.
     ObserveBlock { height: u64 },
+    /// `Clock`: the amm ran block `height`'s coinbase. Its epoch accruals
+    /// (server + validator + root alpha, rao) join each subnet's pending
+    /// emission first, then the block is observed as by `ObserveBlock`, so
+    /// an epoch at `height` drains that block's emission too (the chain's
+    /// order: coinbase, then `drain_pending`). Unknown netuids are skipped.
+    ObserveCoinbase {
+        height: u64,
+        accruals: Vec<(u16, u64)>,
+    },
+    /// `Clock` or `Service`: the amm's new stake weights, (netuid, hotkey,
+    /// rao); entries for unknown subnets are skipped.
+    StakeUpdates { entries: Vec<(u16, AccountId, u64)> },
     /// `Service`: a subnet was registered (governance).
     CreateSubnet {
         netuid: u16,

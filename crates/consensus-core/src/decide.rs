@@ -5,6 +5,7 @@
 //! `coinbase/tempo_control.rs`). Nothing here mutates the state.
 
 use keys::AccountId;
+use std::collections::BTreeMap;
 
 use crate::command::{Command, CommandBody, Origin};
 use crate::event::*;
@@ -15,9 +16,11 @@ use crate::weights::{commit_hash, Path, Row};
 
 type Decision = Result<Vec<ConsensusEvent>, Rejection>;
 
+/// Service-level commands: from a trusted service key, or from the shell
+/// itself (`Clock`: genesis subnets at start-up, relayed peer events).
 fn service(origin: &Origin) -> Result<(), Rejection> {
     match origin {
-        Origin::Service(_) => Ok(()),
+        Origin::Service(_) | Origin::Clock => Ok(()),
         _ => Err(Rejection::BadOrigin),
     }
 }
@@ -40,7 +43,60 @@ impl Consensus {
                 if cmd.origin != Origin::Clock {
                     return Err(Rejection::BadOrigin);
                 }
-                self.observe_block(*height)
+                self.observe_block(*height, &BTreeMap::new())
+            }
+            CommandBody::ObserveCoinbase { height, accruals } => {
+                if cmd.origin != Origin::Clock {
+                    return Err(Rejection::BadOrigin);
+                }
+                let mut extra: BTreeMap<u16, u64> = BTreeMap::new();
+                let mut accrued = Vec::new();
+                for (netuid, rao) in accruals {
+                    let Some(s) = self.subnets.get(netuid) else {
+                        continue;
+                    };
+                    if *rao == 0 {
+                        continue;
+                    }
+                    let e = extra.entry(*netuid).or_insert(0);
+                    *e = e.checked_add(*rao).ok_or(Rejection::Overflow)?;
+                    s.pending_emission
+                        .checked_add(*e)
+                        .ok_or(Rejection::Overflow)?;
+                    accrued.push(ConsensusEvent::EmissionAccrued(EmissionAccrued {
+                        netuid: *netuid,
+                        rao: *rao,
+                    }));
+                }
+                let mut events = self.observe_block(*height, &extra)?;
+                // BlockObserved first, then the accruals, then the epochs:
+                // evolve adds the accruals before an EpochRan drains them.
+                let rest = events.split_off(1);
+                events.extend(accrued);
+                events.extend(rest);
+                Ok(events)
+            }
+            CommandBody::StakeUpdates { entries } => {
+                if !matches!(cmd.origin, Origin::Clock | Origin::Service(_)) {
+                    return Err(Rejection::BadOrigin);
+                }
+                let mut latest: BTreeMap<(u16, AccountId), u64> = BTreeMap::new();
+                for (netuid, hotkey, stake) in entries {
+                    if self.subnets.contains_key(netuid) {
+                        latest.insert((*netuid, *hotkey), *stake);
+                    }
+                }
+                Ok(latest
+                    .into_iter()
+                    .filter(|((netuid, hotkey), stake)| self.stake_of(*netuid, hotkey) != *stake)
+                    .map(|((netuid, hotkey), stake)| {
+                        ConsensusEvent::StakeUpdated(StakeUpdated {
+                            netuid,
+                            hotkey,
+                            stake,
+                        })
+                    })
+                    .collect())
             }
             CommandBody::CreateSubnet {
                 netuid,
@@ -139,7 +195,7 @@ impl Consensus {
     /// Block `height`: every due epoch in netuid order, the first
     /// `MaxEpochsPerBlock` run, the rest deferred to `height + 1`
     /// (`drain_pending_subnet_emissions`).
-    fn observe_block(&self, height: u64) -> Decision {
+    fn observe_block(&self, height: u64, extra: &BTreeMap<u16, u64>) -> Decision {
         let expected = self.height.checked_add(1).ok_or(Rejection::Overflow)?;
         if height != expected {
             return Err(Rejection::UnexpectedBlock {
@@ -161,7 +217,10 @@ impl Consensus {
                 }));
                 continue;
             }
-            let e = self.run_epoch_event(*netuid, s, height);
+            let rao = s
+                .pending_emission
+                .saturating_add(extra.get(netuid).copied().unwrap_or(0));
+            let e = self.run_epoch_event(*netuid, s, height, rao);
             if matches!(e, ConsensusEvent::EpochRan(_)) {
                 ran += 1;
             }

@@ -72,8 +72,15 @@ impl Consensus {
     }
 
     /// Runs `netuid`'s epoch at `block`, draining its pending emission.
-    pub(crate) fn run_epoch_event(&self, netuid: u16, s: &Subnet, block: u64) -> ConsensusEvent {
-        let rao = s.pending_emission;
+    /// `rao` is the pending emission it drains (the stored pot plus what
+    /// the same decision accrued).
+    pub(crate) fn run_epoch_event(
+        &self,
+        netuid: u16,
+        s: &Subnet,
+        block: u64,
+        rao: u64,
+    ) -> ConsensusEvent {
         let (hp, state, ctx) = self.inputs_of(netuid, s, block, rao);
         match yuma::run_epoch(&hp, &state, &ctx) {
             Ok(out) => ConsensusEvent::EpochRan(EpochRan {

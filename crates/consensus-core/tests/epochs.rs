@@ -283,3 +283,33 @@ fn commit_reveal_masks_reach_the_engine() {
     want[1] = 10;
     assert_eq!(ctx.commit_blocks, Some(want));
 }
+
+#[test]
+fn a_coinbase_accrual_joins_the_epoch_of_its_own_block() {
+    let mut s = subnet_with(2);
+    advance_to(&mut s, 8);
+    let accrue = |height: u64, rao: u64| {
+        clock(CommandBody::ObserveCoinbase {
+            height,
+            accruals: vec![(1, rao), (99, 5)],
+        })
+    };
+    let events = run(&mut s, [accrue(9, 1_000)]);
+    assert!(epochs(&events).is_empty());
+    // Block 10 is the epoch block: its own 500 rao are drained with it.
+    let events = run(&mut s, [accrue(10, 500)]);
+    assert!(matches!(events[0], ConsensusEvent::BlockObserved(_)));
+    assert!(matches!(events[1], ConsensusEvent::EmissionAccrued(_)));
+    assert_eq!(epochs(&events)[0].rao, 1_500);
+    assert_eq!(s.subnets()[0].pending_emission, 0);
+    s.check_invariants().unwrap();
+    // Stake updates: unchanged and unknown-subnet entries produce nothing.
+    let events = run(
+        &mut s,
+        [clock(CommandBody::StakeUpdates {
+            entries: vec![(1, hk(0), 7), (1, hk(0), 9), (42, hk(0), 1)],
+        })],
+    );
+    assert_eq!(events.len(), 1);
+    assert_eq!(s.stake_of(1, &hk(0)), 9);
+}

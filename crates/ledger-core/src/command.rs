@@ -22,6 +22,32 @@ pub enum Origin {
     Service(AccountId),
     /// The shell's own block timer.
     Clock,
+    /// A saga step the shell derived from the amm's event stream (which
+    /// only the amm may publish to). A refusal is recorded as
+    /// `StepRejected` instead of being returned, because the amm waits for
+    /// the outcome.
+    Peer,
+}
+
+/// Where a settlement sends TAO out of a subnet's custody.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CustodyDest {
+    /// A free balance (credits below the existential deposit are recycled).
+    Account(AccountId),
+    /// Another subnet's custody.
+    Custody(u16),
+    /// The burn account: issuance unchanged.
+    Burn,
+    /// Out of circulation: issuance falls.
+    Recycle,
+}
+
+/// One movement of a settlement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodyMove {
+    pub from_netuid: u16,
+    pub to: CustodyDest,
+    pub amount: u64,
 }
 
 /// One command: its origin, the length of its signed encoding (for the
@@ -120,6 +146,9 @@ pub enum CommandBody {
         from: AccountId,
         amount: u64,
     },
+    /// Custody movements the amm decided (unstake proceeds, stake refunds
+    /// of unexecuted TAO, swap fees, cross-subnet moves), all or nothing.
+    Settle { op: String, moves: Vec<CustodyMove> },
     /// Origin `Service`: moves the coinbase credit of `block` into custody
     /// accounts, once per block; whatever is not claimed is recycled at once
     /// (as `run_coinbase` recycles its unspent credit).

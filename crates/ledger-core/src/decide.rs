@@ -6,7 +6,10 @@
 
 use keys::AccountId;
 
-use crate::command::{fee_weight, Command, CommandBody, Origin, MAX_ADVANCE_BLOCKS, MAX_OP_LEN};
+use crate::command::{
+    fee_weight, Command, CommandBody, CustodyDest, CustodyMove, Origin, MAX_ADVANCE_BLOCKS,
+    MAX_OP_LEN,
+};
 use crate::emission::{block_emission, mint_amount};
 use crate::event::*;
 use crate::genesis::{Clock, Params};
@@ -14,6 +17,35 @@ use crate::rejection::Rejection;
 use crate::state::{burn_account, Ledger, LockStatus, Operation};
 
 const PERBILL: u128 = 1_000_000_000;
+
+/// The op a saga step is keyed by (`coinbase/<block>` for claims).
+fn step_op(body: &CommandBody) -> String {
+    match body {
+        CommandBody::FundStake { op, .. }
+        | CommandBody::RefundStake { op }
+        | CommandBody::PayFromCustody { op, .. }
+        | CommandBody::LockForSubnet { op, .. }
+        | CommandBody::ConfirmLock { op, .. }
+        | CommandBody::ReleaseLock { op }
+        | CommandBody::FundRegistration { op, .. }
+        | CommandBody::RefundRegistration { op }
+        | CommandBody::RecycleFromCustody { op, .. }
+        | CommandBody::BurnTao { op, .. }
+        | CommandBody::Settle { op, .. } => op.clone(),
+        CommandBody::ClaimCoinbase { block, .. } => format!("coinbase/{block}"),
+        _ => String::new(),
+    }
+}
+
+/// A rejection's name (its variant), as replies and `StepRejected` carry it.
+pub fn rejection_code(r: &Rejection) -> String {
+    let debug = format!("{r:?}");
+    debug
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
 
 /// Whether a create-type step is new or a retry of the same request.
 enum Step {
@@ -78,13 +110,21 @@ impl Ledger {
                 let fee = self.fee(cmd)?;
                 self.transfer(params, from, *to, *amount, fee, *keep_alive)
             }
-            body => {
-                match &cmd.origin {
-                    Origin::Service(key) if params.services.contains(key) => {}
-                    _ => return Err(Rejection::BadOrigin),
+            body => match &cmd.origin {
+                Origin::Service(key) if params.services.contains(key) => {
+                    self.saga_step(params, body)
                 }
-                self.saga_step(params, body)
-            }
+                // A peer's step is answered with an event either way.
+                Origin::Peer => match self.saga_step(params, body) {
+                    Ok(events) => Ok(events),
+                    Err(r) => Ok(vec![LedgerEvent::StepRejected(StepRejected {
+                        op: step_op(body),
+                        code: rejection_code(&r),
+                        message: r.to_string(),
+                    })]),
+                },
+                _ => Err(Rejection::BadOrigin),
+            },
         }
     }
 
@@ -288,7 +328,8 @@ impl Ledger {
             | CommandBody::FundRegistration { op, .. }
             | CommandBody::RefundRegistration { op }
             | CommandBody::RecycleFromCustody { op, .. }
-            | CommandBody::BurnTao { op, .. } => op,
+            | CommandBody::BurnTao { op, .. }
+            | CommandBody::Settle { op, .. } => op,
             _ => return Err(Rejection::BadOrigin),
         };
         if op.is_empty() || op.len() > MAX_OP_LEN {
@@ -503,8 +544,79 @@ impl Ledger {
                     amount: *amount,
                 })])
             }
+            CommandBody::Settle { moves, .. } => {
+                let requested = Operation::Settle {
+                    moves: moves.clone(),
+                };
+                if let Step::Repeat = self.first_step(op, &requested)? {
+                    return Ok(vec![]);
+                }
+                if moves.is_empty() {
+                    return Err(Rejection::AmountTooLow);
+                }
+                let dust = self.check_settlement(params, moves)?;
+                Ok(vec![LedgerEvent::CustodySettled(CustodySettled {
+                    op: op_owned(),
+                    moves: moves.clone(),
+                    dust_recycled: dust,
+                })])
+            }
             _ => Err(Rejection::BadOrigin),
         }
+    }
+
+    /// Checks a settlement against current custody and balances, applied in
+    /// order; returns the dust it recycles (account credits that would stay
+    /// below the existential deposit).
+    fn check_settlement(&self, params: &Params, moves: &[CustodyMove]) -> Result<u64, Rejection> {
+        use std::collections::BTreeMap;
+        let mut custody: BTreeMap<u16, u64> = BTreeMap::new();
+        let mut credits: BTreeMap<AccountId, u64> = BTreeMap::new();
+        let mut burned: u64 = self.burn_balance;
+        for m in moves {
+            positive(m.amount)?;
+            let from = custody
+                .entry(m.from_netuid)
+                .or_insert_with(|| self.custody(m.from_netuid));
+            *from = from
+                .checked_sub(m.amount)
+                .ok_or(Rejection::CustodyInsufficient {
+                    netuid: m.from_netuid,
+                    available: *from,
+                    requested: m.amount,
+                })?;
+            match &m.to {
+                CustodyDest::Account(who) => {
+                    if *who == burn_account() {
+                        return Err(Rejection::CannotUseSystemAccount);
+                    }
+                    let c = credits.entry(*who).or_insert(0);
+                    *c = c.checked_add(m.amount).ok_or(Rejection::Overflow)?;
+                }
+                CustodyDest::Custody(to) => {
+                    let to = custody.entry(*to).or_insert_with(|| self.custody(*to));
+                    *to = to.checked_add(m.amount).ok_or(Rejection::Overflow)?;
+                }
+                CustodyDest::Burn => {
+                    burned = burned.checked_add(m.amount).ok_or(Rejection::Overflow)?;
+                }
+                CustodyDest::Recycle => {}
+            }
+        }
+        let mut dust: u64 = 0;
+        for (who, amount) in credits {
+            let after = self
+                .balances
+                .get(&who)
+                .copied()
+                .unwrap_or(0)
+                .checked_add(amount)
+                .ok_or(Rejection::Overflow)?;
+            if after < params.existential_deposit {
+                dust += amount;
+            }
+        }
+        Ok(dust)
     }
 
     /// One claim per block: the credits go to custody and the rest of the

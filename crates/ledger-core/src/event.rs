@@ -17,6 +17,7 @@ use crate::genesis::Genesis;
 /// Every (event type, version) the decoder accepts, current and historical.
 pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("GenesisApplied", 1),
+    ("GenesisApplied", 2),
     ("BlockProduced", 1),
     ("CoinbaseRecycled", 1),
     ("CoinbaseClaimed", 1),
@@ -33,11 +34,49 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("RegistrationRefunded", 1),
     ("CustodyRecycled", 1),
     ("TaoBurned", 1),
+    ("CustodySettled", 1),
+    ("StepRejected", 1),
 ];
 
+/// Version 2: the genesis carries subnet custody.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisApplied {
     pub genesis: Genesis,
+}
+
+/// `GenesisApplied` as version 1 wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisAppliedV1 {
+    pub genesis: crate::genesis::GenesisV1,
+}
+
+impl From<GenesisAppliedV1> for GenesisApplied {
+    fn from(v1: GenesisAppliedV1) -> Self {
+        GenesisApplied {
+            genesis: v1.genesis.into(),
+        }
+    }
+}
+
+/// Custody movements the amm decided (`Settle`), carried out at once.
+/// `dust_recycled`: account credits that would have left an account below
+/// the existential deposit are recycled instead (total issuance falls), so
+/// a settlement never fails on them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodySettled {
+    pub op: String,
+    pub moves: Vec<crate::command::CustodyMove>,
+    pub dust_recycled: u64,
+}
+
+/// A saga step relayed from a peer's event stream was refused. Unlike a
+/// user command's rejection this is recorded, because the peer waits for
+/// the outcome (`code` is the rejection's name, `message` its text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRejected {
+    pub op: String,
+    pub code: String,
+    pub message: String,
 }
 
 /// A block: height, time, and the TAO minted into pending coinbase credit.
@@ -193,6 +232,8 @@ pub enum LedgerEvent {
     RegistrationRefunded(RegistrationRefunded),
     CustodyRecycled(CustodyRecycled),
     TaoBurned(TaoBurned),
+    CustodySettled(CustodySettled),
+    StepRejected(StepRejected),
 }
 
 use envelope::codec::decode_body as body;
@@ -216,12 +257,14 @@ impl VersionedEvent for LedgerEvent {
             LedgerEvent::RegistrationRefunded(_) => "RegistrationRefunded",
             LedgerEvent::CustodyRecycled(_) => "CustodyRecycled",
             LedgerEvent::TaoBurned(_) => "TaoBurned",
+            LedgerEvent::CustodySettled(_) => "CustodySettled",
+            LedgerEvent::StepRejected(_) => "StepRejected",
         }
     }
 
     fn version(&self) -> u16 {
         match self {
-            LedgerEvent::Transferred(_) => 2,
+            LedgerEvent::Transferred(_) | LedgerEvent::GenesisApplied(_) => 2,
             _ => 1,
         }
     }
@@ -244,13 +287,18 @@ impl VersionedEvent for LedgerEvent {
             LedgerEvent::RegistrationRefunded(e) => codec::encode(e),
             LedgerEvent::CustodyRecycled(e) => codec::encode(e),
             LedgerEvent::TaoBurned(e) => codec::encode(e),
+            LedgerEvent::CustodySettled(e) => codec::encode(e),
+            LedgerEvent::StepRejected(e) => codec::encode(e),
         }
     }
 
     fn decode_payload(event_type: &str, version: u16, payload: &[u8]) -> Result<Self, DecodeError> {
         let (t, v, p) = (event_type, version, payload);
         Ok(match (t, v) {
-            ("GenesisApplied", 1) => LedgerEvent::GenesisApplied(body(t, v, p)?),
+            ("GenesisApplied", 1) => {
+                LedgerEvent::GenesisApplied(body::<GenesisAppliedV1>(t, v, p)?.into())
+            }
+            ("GenesisApplied", 2) => LedgerEvent::GenesisApplied(body(t, v, p)?),
             ("BlockProduced", 1) => LedgerEvent::BlockProduced(body(t, v, p)?),
             ("CoinbaseRecycled", 1) => LedgerEvent::CoinbaseRecycled(body(t, v, p)?),
             ("CoinbaseClaimed", 1) => LedgerEvent::CoinbaseClaimed(body(t, v, p)?),
@@ -267,6 +315,8 @@ impl VersionedEvent for LedgerEvent {
             ("RegistrationRefunded", 1) => LedgerEvent::RegistrationRefunded(body(t, v, p)?),
             ("CustodyRecycled", 1) => LedgerEvent::CustodyRecycled(body(t, v, p)?),
             ("TaoBurned", 1) => LedgerEvent::TaoBurned(body(t, v, p)?),
+            ("CustodySettled", 1) => LedgerEvent::CustodySettled(body(t, v, p)?),
+            ("StepRejected", 1) => LedgerEvent::StepRejected(body(t, v, p)?),
             _ => {
                 return Err(DecodeError::UnknownType {
                     event_type: t.to_owned(),

@@ -87,8 +87,17 @@ pub struct Genesis {
     pub clock: Clock,
     /// Coinbase credit of block b is recycled when block
     /// `b + coinbase_claim_window + 1` is produced if still unclaimed.
+    /// [`NEVER_EXPIRE`] keeps credit until the amm claims it (a cluster
+    /// with an amm: its claims arrive through its event stream, however
+    /// late).
     pub coinbase_claim_window: u64,
+    /// TAO already held for subnets at genesis (their pools' reserves), by
+    /// netuid; counted in total issuance.
+    pub custody: Vec<(u16, u64)>,
 }
+
+/// `coinbase_claim_window` value that never recycles unclaimed credit.
+pub const NEVER_EXPIRE: u64 = u64::MAX;
 
 impl Default for Genesis {
     fn default() -> Self {
@@ -100,6 +109,7 @@ impl Default for Genesis {
             services: Vec::new(),
             clock: Clock::default(),
             coinbase_claim_window: DEFAULT_COINBASE_CLAIM_WINDOW,
+            custody: Vec::new(),
         }
     }
 }
@@ -135,6 +145,21 @@ impl Genesis {
                 .filter(|t| *t <= TOTAL_SUPPLY)
                 .ok_or_else(|| format!("balances exceed the total supply {TOTAL_SUPPLY}"))?;
         }
+        let mut netuids = BTreeSet::new();
+        for (netuid, amount) in &self.custody {
+            if !netuids.insert(*netuid) {
+                return Err(format!("custody of subnet {netuid} appears twice"));
+            }
+            if *amount == 0 {
+                return Err(format!("custody of subnet {netuid} is zero"));
+            }
+            total = total
+                .checked_add(*amount)
+                .filter(|t| *t <= TOTAL_SUPPLY)
+                .ok_or_else(|| {
+                    format!("balances and custody exceed the total supply {TOTAL_SUPPLY}")
+                })?;
+        }
         Ok(())
     }
 
@@ -148,6 +173,11 @@ impl Genesis {
             clock: self.clock.clone(),
             coinbase_claim_window: self.coinbase_claim_window,
         }
+    }
+
+    /// Initial custody as a canonical map.
+    pub(crate) fn custody_map(&self) -> BTreeMap<u16, u64> {
+        self.custody.iter().copied().collect()
     }
 
     /// Initial balances as a canonical map.
@@ -166,4 +196,32 @@ pub struct Params {
     pub services: BTreeSet<AccountId>,
     pub clock: Clock,
     pub coinbase_claim_window: u64,
+}
+
+/// The genesis as version 1 of `GenesisApplied` wrote it (before genesis
+/// custody existed); decodes into the current [`Genesis`] with no custody.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisV1 {
+    pub balances: Vec<(AccountId, u64)>,
+    pub existential_deposit: u64,
+    pub fees: Fees,
+    pub admin: Option<AccountId>,
+    pub services: Vec<AccountId>,
+    pub clock: Clock,
+    pub coinbase_claim_window: u64,
+}
+
+impl From<GenesisV1> for Genesis {
+    fn from(v1: GenesisV1) -> Self {
+        Genesis {
+            balances: v1.balances,
+            existential_deposit: v1.existential_deposit,
+            fees: v1.fees,
+            admin: v1.admin,
+            services: v1.services,
+            clock: v1.clock,
+            coinbase_claim_window: v1.coinbase_claim_window,
+            custody: Vec::new(),
+        }
+    }
 }

@@ -30,13 +30,13 @@ pub mod genesis;
 pub mod rejection;
 pub mod state;
 
-pub use command::{fee_weight, Command, CommandBody, Origin};
+pub use command::{fee_weight, Command, CommandBody, CustodyDest, CustodyMove, Origin};
 pub use emission::{
     block_emission, era, mint_amount, schedule, EmissionSchedule, BLOCKS_PER_DAY,
     DEFAULT_BLOCK_EMISSION, RAO_PER_TAO, TOTAL_SUPPLY,
 };
 pub use event::{LedgerEvent, EVENT_SCHEMA};
-pub use genesis::{Clock, Fees, Genesis, Params};
+pub use genesis::{Clock, Fees, Genesis, Params, NEVER_EXPIRE};
 pub use rejection::Rejection;
 pub use state::{burn_account, Ledger, LockStatus, Operation};
 

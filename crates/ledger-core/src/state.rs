@@ -67,6 +67,9 @@ pub enum Operation {
         from: AccountId,
         amount: u64,
     },
+    Settle {
+        moves: Vec<crate::command::CustodyMove>,
+    },
 }
 
 impl Operation {
@@ -79,7 +82,10 @@ impl Operation {
                 *refunded = false
             }
             Operation::Lock { status, .. } => *status = LockStatus::Locked,
-            Operation::Payout { .. } | Operation::Recycle { .. } | Operation::Burn { .. } => {}
+            Operation::Payout { .. }
+            | Operation::Recycle { .. }
+            | Operation::Burn { .. }
+            | Operation::Settle { .. } => {}
         }
         first
     }
@@ -132,9 +138,11 @@ impl Ledger {
             LedgerEvent::GenesisApplied(e) => {
                 self.params = Some(e.genesis.params());
                 self.balances = e.genesis.balance_map();
+                self.custody = e.genesis.custody_map();
                 self.total_issuance = self
                     .balances
                     .values()
+                    .chain(self.custody.values())
                     .fold(0u64, |a, b| a.saturating_add(*b));
             }
             LedgerEvent::BlockProduced(e) => {
@@ -155,7 +163,13 @@ impl Ledger {
                     sub_from(&mut self.pending_credit, e.block, *amount);
                     add_to(&mut self.custody, *netuid, *amount);
                 }
-                self.claims.insert(e.block, e.credits.clone());
+                // With credit that never expires, claims arrive once through
+                // the amm's stream (and a repeat finds no credit left), so
+                // they are not remembered: the map would grow every block.
+                let window = self.params.as_ref().map_or(0, |p| p.coinbase_claim_window);
+                if window != crate::genesis::NEVER_EXPIRE {
+                    self.claims.insert(e.block, e.credits.clone());
+                }
             }
             LedgerEvent::Transferred(e) => {
                 sub_from(&mut self.balances, e.from, e.amount.saturating_add(e.fee));
@@ -257,6 +271,42 @@ impl Ledger {
                     },
                 );
             }
+            LedgerEvent::CustodySettled(e) => {
+                use crate::command::CustodyDest;
+                let ed = self.params.as_ref().map_or(0, |p| p.existential_deposit);
+                let mut credits: BTreeMap<AccountId, u64> = BTreeMap::new();
+                for m in &e.moves {
+                    sub_from(&mut self.custody, m.from_netuid, m.amount);
+                    match &m.to {
+                        CustodyDest::Account(who) => {
+                            let c = credits.entry(*who).or_insert(0);
+                            *c = c.saturating_add(m.amount);
+                        }
+                        CustodyDest::Custody(to) => add_to(&mut self.custody, *to, m.amount),
+                        CustodyDest::Burn => {
+                            self.burn_balance = self.burn_balance.saturating_add(m.amount)
+                        }
+                        CustodyDest::Recycle => {
+                            self.total_issuance = self.total_issuance.saturating_sub(m.amount)
+                        }
+                    }
+                }
+                for (who, amount) in credits {
+                    let before = self.balances.get(&who).copied().unwrap_or(0);
+                    if before.saturating_add(amount) < ed {
+                        self.total_issuance = self.total_issuance.saturating_sub(amount);
+                    } else {
+                        add_to(&mut self.balances, who, amount);
+                    }
+                }
+                self.operations.insert(
+                    e.op.clone(),
+                    Operation::Settle {
+                        moves: e.moves.clone(),
+                    },
+                );
+            }
+            LedgerEvent::StepRejected(_) => {}
             LedgerEvent::TaoBurned(e) => {
                 sub_from(&mut self.balances, e.from, e.amount);
                 self.burn_balance = self.burn_balance.saturating_add(e.amount);

@@ -13,6 +13,7 @@ use envelope::golden::Golden;
 use envelope::{codec, DecodeError, VersionedEvent};
 use keys::AccountId;
 use ledger_core::event::*;
+use ledger_core::genesis::GenesisV1;
 use ledger_core::*;
 
 fn a(n: u8) -> AccountId {
@@ -38,6 +39,7 @@ fn samples() -> Vec<LedgerEvent> {
                     block_time_ms: 12_000,
                 },
                 coinbase_claim_window: 1,
+                custody: vec![(1, 1_000_000_000_000)],
             },
         }),
         LedgerEvent::BlockProduced(BlockProduced {
@@ -118,6 +120,37 @@ fn samples() -> Vec<LedgerEvent> {
             from: a(1),
             amount: 9_999,
         }),
+        LedgerEvent::CustodySettled(CustodySettled {
+            op: op(),
+            moves: vec![
+                CustodyMove {
+                    from_netuid: 3,
+                    to: CustodyDest::Account(a(1)),
+                    amount: 1_000_000,
+                },
+                CustodyMove {
+                    from_netuid: 3,
+                    to: CustodyDest::Custody(0),
+                    amount: 2_000,
+                },
+                CustodyMove {
+                    from_netuid: 3,
+                    to: CustodyDest::Burn,
+                    amount: 33,
+                },
+                CustodyMove {
+                    from_netuid: 3,
+                    to: CustodyDest::Recycle,
+                    amount: 1,
+                },
+            ],
+            dust_recycled: 0,
+        }),
+        LedgerEvent::StepRejected(StepRejected {
+            op: op(),
+            code: "InsufficientBalance".into(),
+            message: "insufficient balance".into(),
+        }),
     ]
 }
 
@@ -140,28 +173,53 @@ fn _every_variant_needs_a_sample(e: &LedgerEvent) {
         | LedgerEvent::RegistrationFunded(_)
         | LedgerEvent::RegistrationRefunded(_)
         | LedgerEvent::CustodyRecycled(_)
-        | LedgerEvent::TaoBurned(_) => {}
+        | LedgerEvent::TaoBurned(_)
+        | LedgerEvent::CustodySettled(_)
+        | LedgerEvent::StepRejected(_) => {}
     }
 }
 
 /// Historical versions: what their fixture must decode (upcast) to, and the
 /// old payload struct the fixture was written from.
 fn historical() -> Vec<(&'static str, u16, LedgerEvent, Vec<u8>)> {
-    vec![(
-        "Transferred",
-        1,
-        LedgerEvent::Transferred(Transferred {
-            from: a(1),
-            to: a(2),
-            amount: 1_000_000,
-            fee: 0,
-        }),
-        codec::encode(&TransferredV1 {
-            from: a(1),
-            to: a(2),
-            amount: 1_000_000,
-        }),
-    )]
+    let v1_genesis = GenesisV1 {
+        balances: vec![(a(1), 1_000_000), (a(2), 2_000_000)],
+        existential_deposit: 500,
+        fees: Fees::default(),
+        admin: Some(a(0xAD)),
+        services: vec![a(0x5E)],
+        clock: Clock::Auto {
+            block_time_ms: 12_000,
+        },
+        coinbase_claim_window: 1,
+    };
+    vec![
+        (
+            "GenesisApplied",
+            1,
+            LedgerEvent::GenesisApplied(GenesisApplied {
+                genesis: v1_genesis.clone().into(),
+            }),
+            codec::encode(&GenesisAppliedV1 {
+                genesis: v1_genesis,
+            }),
+        ),
+        (
+            "Transferred",
+            1,
+            LedgerEvent::Transferred(Transferred {
+                from: a(1),
+                to: a(2),
+                amount: 1_000_000,
+                fee: 0,
+            }),
+            codec::encode(&TransferredV1 {
+                from: a(1),
+                to: a(2),
+                amount: 1_000_000,
+            }),
+        ),
+    ]
 }
 
 fn golden() -> Golden<LedgerEvent> {

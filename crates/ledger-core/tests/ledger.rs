@@ -909,3 +909,159 @@ fn rejections_serialize_with_their_names() {
         "\"Expendability\""
     );
 }
+
+// ------------------------------------------------- peer steps and settlement
+
+fn peer(body: CommandBody) -> Command {
+    Command::new(Origin::Peer, body)
+}
+
+fn custody_genesis() -> Genesis {
+    Genesis {
+        custody: vec![(1, 50 * TAO), (2, 10 * TAO)],
+        ..std_genesis()
+    }
+}
+
+#[test]
+fn genesis_custody_counts_in_issuance() {
+    let l = given([genesis_applied(custody_genesis())]).ledger;
+    assert_eq!(l.custody(1), 50 * TAO);
+    assert_eq!(l.total_issuance(), 170 * TAO);
+    l.check_invariants().unwrap();
+    let dup = Genesis {
+        custody: vec![(1, 1), (1, 2)],
+        ..std_genesis()
+    };
+    given([])
+        .when(clock(CommandBody::ApplyGenesis(dup)))
+        .then_rejected(Rejection::InvalidGenesis(
+            "custody of subnet 1 appears twice".into(),
+        ));
+}
+
+#[test]
+fn a_refused_peer_step_is_recorded_not_returned() {
+    let fund = CommandBody::FundStake {
+        op: "p1".into(),
+        coldkey: bob(),
+        netuid: 1,
+        amount: 11 * TAO,
+    };
+    let l = given([genesis_applied(custody_genesis())])
+        .when(peer(fund))
+        .then(&[LedgerEvent::StepRejected(StepRejected {
+            op: "p1".into(),
+            code: "InsufficientBalance".into(),
+            message: "insufficient balance".into(),
+        })]);
+    assert_eq!(l.balance(&bob()), 10 * TAO);
+    // A user cannot use the peer path's saga steps.
+    given([genesis_applied(custody_genesis())])
+        .when(signed(
+            alice(),
+            CommandBody::Settle {
+                op: "x".into(),
+                moves: vec![],
+            },
+        ))
+        .then_rejected(Rejection::BadOrigin);
+}
+
+#[test]
+fn settle_moves_custody_all_or_nothing_and_once() {
+    let moves = vec![
+        CustodyMove {
+            from_netuid: 1,
+            to: CustodyDest::Account(bob()),
+            amount: 2 * TAO,
+        },
+        CustodyMove {
+            from_netuid: 1,
+            to: CustodyDest::Custody(0),
+            amount: 3 * TAO,
+        },
+        CustodyMove {
+            from_netuid: 1,
+            to: CustodyDest::Burn,
+            amount: 7,
+        },
+        CustodyMove {
+            from_netuid: 2,
+            to: CustodyDest::Recycle,
+            amount: TAO,
+        },
+        // Below the existential deposit for a new account: recycled.
+        CustodyMove {
+            from_netuid: 2,
+            to: CustodyDest::Account(carol()),
+            amount: 499,
+        },
+    ];
+    let settle = CommandBody::Settle {
+        op: "s1".into(),
+        moves: moves.clone(),
+    };
+    let l = given([genesis_applied(custody_genesis())])
+        .when(peer(settle.clone()))
+        .then(&[LedgerEvent::CustodySettled(CustodySettled {
+            op: "s1".into(),
+            moves,
+            dust_recycled: 499,
+        })]);
+    assert_eq!(l.balance(&bob()), 12 * TAO);
+    assert_eq!(l.balance(&carol()), 0);
+    assert_eq!(l.custody(0), 3 * TAO);
+    assert_eq!(l.custody(1), 45 * TAO - 7);
+    assert_eq!(l.custody(2), 9 * TAO - 499);
+    assert_eq!(l.burn_account_balance(), 7);
+    assert_eq!(l.total_issuance(), 170 * TAO - TAO - 499);
+    // The same op again changes nothing.
+    let l = given_state(l).when(peer(settle)).then(&[]);
+    // More than custody holds: refused as a whole.
+    given_state(l)
+        .when(peer(CommandBody::Settle {
+            op: "s2".into(),
+            moves: vec![
+                CustodyMove {
+                    from_netuid: 0,
+                    to: CustodyDest::Account(bob()),
+                    amount: TAO,
+                },
+                CustodyMove {
+                    from_netuid: 0,
+                    to: CustodyDest::Account(bob()),
+                    amount: 3 * TAO,
+                },
+            ],
+        }))
+        .then(&[LedgerEvent::StepRejected(StepRejected {
+            op: "s2".into(),
+            code: "CustodyInsufficient".into(),
+            message: Rejection::CustodyInsufficient {
+                netuid: 0,
+                available: 2 * TAO,
+                requested: 3 * TAO,
+            }
+            .to_string(),
+        })]);
+}
+
+#[test]
+fn never_expiring_credit_waits_for_the_claim() {
+    let g = Genesis {
+        coinbase_claim_window: NEVER_EXPIRE,
+        ..custody_genesis()
+    };
+    let (_, l) = given([genesis_applied(g)]).when(advance(50, 0)).then_ok();
+    assert_eq!(l.pending_credit(), 50 * TAO);
+    let (events, l) = given_state(l)
+        .when(peer(CommandBody::ClaimCoinbase {
+            block: 1,
+            credits: vec![(1, TAO / 2)],
+        }))
+        .then_ok();
+    assert!(matches!(events[0], LedgerEvent::CoinbaseClaimed(_)));
+    assert_eq!(l.custody(1), 50 * TAO + TAO / 2);
+    assert_eq!(l.pending_credit(), 49 * TAO);
+}

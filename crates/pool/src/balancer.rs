@@ -81,6 +81,24 @@ impl Balancer {
         if x_plus_dx == 0 {
             return fixed64::ZERO;
         }
+        if self.quote == Perquintill::HALF {
+            // Equal weights: the exponent reduces to 1/1, where `pow_ratio_scaled`'s exact path
+            // is `floor(x · 10^18 / (x + dx))` (the first root of a ratio). Computed in u128
+            // (x < 2^64, 10^18 < 2^60): bit-identical and without big integers.
+            let v = u128::from(x) * u128::from(ACCURACY) / u128::from(x_plus_dx);
+            return match u64::try_from(v) {
+                Ok(v) => {
+                    let value =
+                        fixed64::safe_div(fixed64::from_u64(v), fixed64::from_u64(ACCURACY));
+                    if dx >= 0 {
+                        value.min(ONE)
+                    } else {
+                        value
+                    }
+                }
+                Err(_) => fixed64::ZERO,
+            };
+        }
         let w1 = BigUint::from(self.base_weight().deconstruct());
         let w2 = BigUint::from(self.quote_weight().deconstruct());
         let (exp_num, exp_den) = if base_quote { (&w1, &w2) } else { (&w2, &w1) };

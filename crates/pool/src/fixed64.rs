@@ -85,9 +85,19 @@ pub fn checked_div(a: U64F64, b: U64F64) -> Option<U64F64> {
     if q_int >> 64 != 0 {
         return None;
     }
-    // Long division of the remainder by b for the 64 fraction bits: r < b always holds, and
-    // `carry` keeps the 129th bit of 2r.
     let mut r = a % b;
+    // floor(a·2^64/b) = q_int·2^64 + floor(r·2^64/b) with r < b. When r < 2^64 the second term
+    // is one u128 division (the common case: every price and ratio of real reserves).
+    if r >> 64 == 0 {
+        return Some(U64F64::from_bits((q_int << 64) | ((r << 64) / b)));
+    }
+    // A divisor with no fraction bits (b = b_hi·2^64, every integer converted to U64F64):
+    // floor(r·2^64 / (b_hi·2^64)) = floor(r / b_hi), exactly.
+    if b & (u64::MAX as u128) == 0 {
+        return Some(U64F64::from_bits((q_int << 64) | (r / (b >> 64))));
+    }
+    // Otherwise long division of the remainder by b for the 64 fraction bits: r < b always
+    // holds, and `carry` keeps the 129th bit of 2r.
     let mut frac: u128 = 0;
     for _ in 0..64 {
         let carry = r >> 127;

@@ -65,3 +65,8 @@ pub enum SwapError {
     #[error("invalid arguments: {0}")]
     InvalidArguments(String),
 }
+
+pub mod moves;
+pub mod share_pool;
+pub use moves::max_amount_move;
+pub use share_pool::{ShareError, SharePool, SHARES_PER_RAO};

@@ -130,3 +130,32 @@ proptest! {
         let _ = Pool::new(tao, alpha, Perquintill::from_parts(w.deconstruct() ^ amt), fee);
     }
 }
+
+proptest! {
+    /// The equal-weight fast path of `exp_scaled` is bit-identical to the big-integer kernel.
+    #[test]
+    fn equal_weight_fast_path_matches_the_kernel(x in 1u64..u64::MAX, dx in 0u64..u64::MAX / 2, neg in any::<bool>()) {
+        use num_bigint::BigUint;
+        let b = pool::Balancer::default();
+        let dx_signed = if neg { -i128::from(dx % x) } else { i128::from(dx) };
+        let fast = b.exp_scaled(x, dx_signed, true);
+        let x_plus = if neg { x - dx % x } else { x.saturating_add(dx) };
+        let slow = pool::bigpow::pow_ratio_scaled(
+            &BigUint::from(x), &BigUint::from(x_plus), &BigUint::from(1u32), &BigUint::from(1u32),
+            256, &BigUint::from(pool::ACCURACY),
+        ).and_then(|r| u64::try_from(r).ok())
+            .map(|v| pool::fixed64::safe_div(pool::fixed64::from_u64(v), pool::fixed64::from_u64(pool::ACCURACY)))
+            .map(|v| if neg { v } else { v.min(pool::fixed64::ONE) })
+            .unwrap_or(pool::fixed64::ZERO);
+        prop_assert_eq!(fast, slow);
+    }
+
+    /// The one-division path of `checked_div` equals exact big-integer floor division.
+    #[test]
+    fn checked_div_matches_big_integer_floor(a in any::<u128>(), b in 1u128..) {
+        use num_bigint::BigUint;
+        let got = pool::fixed64::checked_div(pool::U64F64::from_bits(a), pool::U64F64::from_bits(b));
+        let q = (BigUint::from(a) << 64u32) / BigUint::from(b);
+        prop_assert_eq!(got.map(|v| v.to_bits()), u128::try_from(q).ok());
+    }
+}

@@ -215,3 +215,41 @@ fn max_amount_add_remove_with_limit() {
         }
     }
 }
+
+#[test]
+fn max_amount_move_dynamic_dynamic() {
+    let v = vector("max_amount_move_dynamic_dynamic");
+    for case in v["cases"].as_array().unwrap() {
+        let origin = Pool::constant_product(u(&case["t1"]), u(&case["a1"]));
+        let dest = Pool::constant_product(u(&case["t2"]), u(&case["a2"]));
+        let got = pool::max_amount_move(&origin, &dest, u(&case["limit_price_u64"])).unwrap();
+        let expect = u(&case["expected"]);
+        assert!(
+            got.abs_diff(expect) <= u(&case["tolerance"]),
+            "{got} vs {expect} for {case}"
+        );
+    }
+}
+
+#[test]
+fn share_pool_staking() {
+    let v = vector("share_pool_staking");
+    let tol = u(&v["tolerance"]);
+    let mut p = pool::SharePool::<u8>::default();
+    let near = |got: u64, want: &Value| {
+        let want = u(want);
+        assert!(got.abs_diff(want) <= tol, "{got} vs {want}");
+    };
+    let steps = v["steps"].as_array().unwrap();
+    p.deposit(1, 1_000_000_000).unwrap();
+    near(p.value_of(&1), &steps[0]["ck1_value"]);
+    p.deposit(1, 1_000_000_000).unwrap();
+    near(p.value_of(&1), &steps[1]["ck1_value"]);
+    p.credit(1_000_000_000);
+    near(p.value_of(&1), &steps[2]["ck1_value"]);
+    p.deposit(2, 1_000_000_000).unwrap();
+    near(p.value_of(&2), &steps[3]["ck2_value"]);
+    near(p.value_of(&1), &steps[3]["ck1_value"]);
+    assert_eq!(p.value, u(&steps[3]["hotkey_total"]));
+    p.check().unwrap();
+}

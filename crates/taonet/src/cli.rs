@@ -60,6 +60,15 @@ pub enum Cmd {
     /// Set, commit or reveal weights (signed by a hotkey of a wallet).
     #[command(subcommand)]
     Weights(WeightsCmd),
+    /// Stake, unstake, move, transfer and swap stake; list a portfolio.
+    #[command(subcommand)]
+    Stake(crate::stake::StakeCmd),
+    /// Every subnet's pool, prices and emission.
+    #[command(subcommand)]
+    Subnets(crate::stake::SubnetsCmd),
+    /// One subnet in detail.
+    #[command(subcommand)]
+    Subnet(SubnetCmd),
     /// A subnet's metagraph: a table, or JSON with --json.
     Metagraph {
         #[arg(long)]
@@ -256,6 +265,16 @@ pub struct UpCmd {
     /// Start, check that every service answers, stop, exit.
     #[arg(long, hide = true)]
     pub check: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SubnetCmd {
+    /// Pool, prices, EMA, emission per block, pending pots.
+    Show {
+        netuid: u16,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -472,6 +491,12 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             })?;
             print_json(&v);
         }
+        Cmd::Stake(c) => crate::stake::stake(&wallet_dir, &nats_url(), c)?,
+        Cmd::Subnets(c) => crate::stake::subnets(&nats_url(), c)?,
+        Cmd::Subnet(SubnetCmd::Show {
+            netuid,
+            json: as_json,
+        }) => crate::stake::subnet_show(&nats_url(), netuid, as_json)?,
         Cmd::Metagraph {
             netuid,
             json: as_json,
@@ -553,7 +578,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
 
 /// Telemetry for CLI commands: traces start at the CLI when OTLP export is
 /// configured; logs stay quiet (warnings only) unless RUST_LOG says more.
-fn cli_telemetry() -> Option<telemetry::TelemetryGuard> {
+pub(crate) fn cli_telemetry() -> Option<telemetry::TelemetryGuard> {
     if std::env::var_os("RUST_LOG").is_none() {
         // Single-threaded at this point: nothing else reads the environment.
         std::env::set_var("RUST_LOG", "warn");

@@ -9,12 +9,14 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Connects without retrying forever: a CLI should say at once that no
-/// cluster is running.
+/// cluster is running. `url` may list several servers, comma-separated;
+/// credentials come from `TAONET_NATS_USER` and `TAONET_NATS_PASSWORD_FILE`
+/// (see `bus::credentials_from_env`).
 pub async fn connect(url: &str) -> Result<async_nats::Client> {
-    async_nats::ConnectOptions::new()
+    bus::with_env_credentials(async_nats::ConnectOptions::new())?
         .name("taonet-cli")
         .connection_timeout(Duration::from_secs(3))
-        .connect(url)
+        .connect(bus::server_list(url))
         .await
         .with_context(|| {
             format!("no NATS server at {url}: is `taonet up` running? (or pass --nats URL)")

@@ -17,9 +17,11 @@ pub mod amount;
 pub mod calc;
 pub mod cli;
 pub mod client;
+pub mod genesis;
 pub mod paths;
 pub mod replay;
 pub mod serve;
+pub mod stake;
 pub mod up;
 pub mod wallets;
 

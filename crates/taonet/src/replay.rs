@@ -82,7 +82,7 @@ pub fn replay(
     match service {
         "ledger" => run::<ledger_core::Ledger>(service, &store, to_seq, use_snapshot),
         "consensus" => run::<consensus::ConsensusCore>(service, &store, to_seq, use_snapshot),
-        "amm" => run::<Follower<amm::AmmName>>(service, &store, to_seq, use_snapshot),
+        "amm" => run::<amm_core::Amm>(service, &store, to_seq, use_snapshot),
         "governance" => {
             run::<Follower<governance::GovernanceName>>(service, &store, to_seq, use_snapshot)
         }

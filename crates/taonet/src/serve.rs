@@ -1,8 +1,8 @@
 //! `taonet serve <service>`: runs one service in this process until SIGINT
 //! or SIGTERM, then stops cleanly (drains the outbox, writes a snapshot).
 
+use crate::genesis::NetworkGenesis;
 use anyhow::{bail, Context, Result};
-use ledger_core::Genesis;
 use service_kit::ServiceConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,15 +21,9 @@ pub struct ServeArgs {
     pub snapshot_every: u64,
 }
 
-/// Reads a genesis file (JSON; accounts as SS58).
-pub fn load_genesis(path: &Path) -> Result<Genesis> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let g: Genesis =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    g.validate()
-        .map_err(|e| anyhow::anyhow!("invalid genesis {}: {e}", path.display()))?;
-    Ok(g)
+/// Reads a network genesis file (JSON; accounts as SS58).
+pub fn load_genesis(path: &Path) -> Result<NetworkGenesis> {
+    NetworkGenesis::load(path)
 }
 
 pub fn serve(args: ServeArgs) -> Result<()> {
@@ -63,16 +57,16 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         // service subject; the ledger also applies it to an empty log.
         let genesis = match &args.genesis {
             Some(p) => load_genesis(p)?,
-            None => Genesis::default(),
+            None => NetworkGenesis::default(),
         };
         let mut cfg = ServiceConfig::new(&args.nats, &args.data);
         cfg.stream.replicas = args.replicas;
         cfg.snapshot_every = args.snapshot_every;
-        cfg.trusted_services = genesis.services.iter().copied().collect();
+        cfg.trusted_services = genesis.ledger.services.iter().copied().collect();
         let res = match args.service.as_str() {
-            "ledger" => ledger::run(cfg, store, genesis, rx).await,
-            "consensus" => consensus::run(cfg, store, rx).await,
-            "amm" => amm::run(cfg, store, rx).await,
+            "ledger" => ledger::run(cfg, store, genesis.ledger_genesis(), rx).await,
+            "consensus" => consensus::run(cfg, store, genesis.consensus_start(), rx).await,
+            "amm" => amm::run(cfg, store, genesis.amm_genesis(), rx).await,
             "governance" => governance::run(cfg, store, rx).await,
             _ => unreachable!(),
         };

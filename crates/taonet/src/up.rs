@@ -7,10 +7,11 @@
 //! everything cleanly on Ctrl-C or SIGTERM. A second `taonet up` on the
 //! same data dir replays every log and continues where it stopped.
 
+use crate::genesis::NetworkGenesis;
 use crate::serve::SERVICES;
 use anyhow::{bail, Context, Result};
 use keys::{AccountId, Keypair};
-use ledger_core::{Clock, Genesis};
+use ledger_core::Clock;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::json;
@@ -117,7 +118,7 @@ fn genesis(args: &UpArgs) -> Result<(PathBuf, bool)> {
     }
     let mut g = match &args.genesis {
         Some(p) => crate::serve::load_genesis(p)?,
-        None => Genesis::default(),
+        None => NetworkGenesis::default(),
     };
     for f in &args.fund {
         let (who, tao) = f
@@ -125,24 +126,24 @@ fn genesis(args: &UpArgs) -> Result<(PathBuf, bool)> {
             .ok_or_else(|| anyhow::anyhow!("--fund takes WALLET_OR_SS58=TAO, got {f:?}"))?;
         let account: AccountId = crate::client::resolve_account(&args.wallet_dir, who)?;
         let rao = crate::amount::parse_tao(tao).map_err(|e| anyhow::anyhow!("--fund {f}: {e}"))?;
-        g.balances.retain(|(a, _)| *a != account);
-        g.balances.push((account, rao));
+        g.ledger.balances.retain(|(a, _)| *a != account);
+        g.ledger.balances.push((account, rao));
     }
     if args.manual_blocks {
-        g.clock = Clock::Manual;
+        g.ledger.clock = Clock::Manual;
     } else if let Some(ms) = args.block_time_ms {
-        g.clock = Clock::Auto { block_time_ms: ms };
+        g.ledger.clock = Clock::Auto { block_time_ms: ms };
     }
-    if g.admin.is_none() {
-        g.admin = Some(data_key(&args.data, "admin")?.public());
+    if g.ledger.admin.is_none() {
+        g.ledger.admin = Some(data_key(&args.data, "admin")?.public());
     }
     for svc in SERVICES {
         let k = data_key(&args.data, svc)?.public();
-        if !g.services.contains(&k) {
-            g.services.push(k);
+        if !g.ledger.services.contains(&k) {
+            g.ledger.services.push(k);
         }
     }
-    g.validate().map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+    g.validate().context("genesis")?;
     std::fs::write(&path, serde_json::to_string_pretty(&g)?)?;
     Ok((path, true))
 }

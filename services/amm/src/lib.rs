@@ -1,29 +1,194 @@
-//! The amm service. Its pure core has not landed yet (see the open issues);
-//! until then it runs the shared follower core, which consumes the
-//! ledger's events exactly once and tracks the ledger's block, so the
-//! service already takes part in the cluster, in replay and in tests.
+//! The amm service: the dTAO economy core (`amm-core`: pools, share pools,
+//! staking, the per-block coinbase, epoch payouts, root claims) in the
+//! service-kit shell.
+//!
+//! It consumes two streams through its inbox:
+//! - the ledger's: `BlockProduced` runs the block's coinbase, `StakeFunded`
+//!   completes a stake, `StepRejected` fails the op it names;
+//! - consensus's: `EpochRan` pays the epoch out, `NeuronRegistered`
+//!   records a registration.
+//!
+//! Users sign staking commands on `taonet.cmd.amm.*`; the amm decides and
+//! the ledger carries out the TAO side (see ARCHITECTURE.md "Sagas").
+//!
+//! Queries: `status` (built in), `subnets`, `subnet` `{"netuid"}`,
+//! `portfolio` `{"coldkey"}`, `op` `{"op"}`, `totals`, `invariants`,
+//! `digest`.
 
-use service_kit::follower::{FollowerService, Name};
-use service_kit::{ServiceConfig, ShellError};
+use aggregate::Aggregate;
+use amm_core::{Amm, AmmGenesis, Command, CommandBody, OpStatus, Origin, Peer};
+use consensus_core::ConsensusEvent;
+use envelope::{Envelope, VersionedEvent};
+use keys::AccountId;
+use ledger_core::LedgerEvent;
+use serde_json::{json, Value};
+use service_kit::{Caller, Service, ServiceConfig, ShellError};
 use std::sync::Arc;
 use store::EventStore;
 use tokio::sync::watch;
 
-/// The name this service's log and stream carry.
-pub struct AmmName;
+/// Marker type tying the amm core to the shell.
+pub struct AmmService;
 
-impl Name for AmmName {
-    const NAME: &'static str = "amm";
+impl Service for AmmService {
+    type Core = Amm;
+    type Wire = CommandBody;
+
+    fn admit(caller: Caller, _encoded_len: u32, wire: CommandBody) -> Command {
+        // Service keys have no amm commands of their own: they are treated
+        // as signers, which every peer-only command refuses (BadOrigin).
+        let who = match caller {
+            Caller::User(a) | Caller::Service(a) => a,
+        };
+        Command::new(Origin::Signed(who), wire)
+    }
+
+    fn sources() -> &'static [&'static str] {
+        &["ledger", "consensus"]
+    }
+
+    fn on_foreign(_core: &Amm, event: &Envelope) -> Option<Command> {
+        match event.service.as_str() {
+            "ledger" => from_ledger(event).map(|b| Command::new(Origin::Peer(Peer::Ledger), b)),
+            "consensus" => {
+                from_consensus(event).map(|b| Command::new(Origin::Peer(Peer::Consensus), b))
+            }
+            _ => None,
+        }
+    }
+
+    fn query(core: &Amm, name: &str, args: &Value) -> Result<Value, String> {
+        query(core, name, args)
+    }
 }
 
-/// The shell glue for this service.
-pub type AmmService = FollowerService<AmmName>;
+/// What a ledger event asks of the amm.
+pub fn from_ledger(event: &Envelope) -> Option<CommandBody> {
+    if !matches!(
+        event.event_type.as_str(),
+        "BlockProduced" | "StakeFunded" | "StepRejected"
+    ) {
+        return None;
+    }
+    match LedgerEvent::from_envelope(event) {
+        Ok(LedgerEvent::BlockProduced(b)) => Some(CommandBody::Block {
+            height: b.height,
+            minted: b.minted,
+        }),
+        Ok(LedgerEvent::StakeFunded(f)) => Some(CommandBody::StakeFunded { op: f.op }),
+        Ok(LedgerEvent::StepRejected(r)) => Some(CommandBody::LedgerRejected {
+            op: r.op,
+            code: r.code,
+            message: r.message,
+        }),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(seq = event.seq, %err, "undecodable ledger event");
+            None
+        }
+    }
+}
 
-/// Runs the amm service on a store until `shutdown`.
+/// What a consensus event asks of the amm.
+pub fn from_consensus(event: &Envelope) -> Option<CommandBody> {
+    if !matches!(event.event_type.as_str(), "EpochRan" | "NeuronRegistered") {
+        return None;
+    }
+    match ConsensusEvent::from_envelope(event) {
+        Ok(ConsensusEvent::EpochRan(e)) => Some(CommandBody::Epoch {
+            netuid: e.netuid,
+            block: e.block,
+            hotkeys: e.hotkeys,
+            incentive: e.server_emission,
+            dividend: e.validator_emission,
+        }),
+        Ok(ConsensusEvent::NeuronRegistered(n)) => Some(CommandBody::NeuronRegistered {
+            netuid: n.netuid,
+            hotkey: n.hotkey,
+            replaced: n.replaced,
+        }),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(seq = event.seq, %err, "undecodable consensus event");
+            None
+        }
+    }
+}
+
+fn netuid_arg(args: &Value) -> Result<u16, String> {
+    let n = args["netuid"].as_u64().ok_or("missing \"netuid\"")?;
+    u16::try_from(n).map_err(|_| "netuid out of range".into())
+}
+
+fn account_arg(args: &Value, key: &str) -> Result<AccountId, String> {
+    let s = args[key]
+        .as_str()
+        .ok_or_else(|| format!("missing {key:?} (an SS58 address)"))?;
+    s.parse().map_err(|e| format!("bad account {s}: {e}"))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, String> {
+    serde_json::to_value(v).map_err(|e| e.to_string())
+}
+
+/// The amm's read side. Pure: the same function serves the running service
+/// and offline replay.
+pub fn query(core: &Amm, name: &str, args: &Value) -> Result<Value, String> {
+    Ok(match name {
+        "subnets" => json!({"block": core.block(), "subnets": to_json(&core.subnet_summaries())?}),
+        "subnet" => {
+            let netuid = netuid_arg(args)?;
+            let s = core
+                .subnet_summary(netuid)
+                .ok_or_else(|| format!("SubnetNotExists: no subnet {netuid}"))?;
+            let mut v = to_json(&s)?;
+            v["block"] = json!(core.block());
+            v
+        }
+        "portfolio" => {
+            let coldkey = account_arg(args, "coldkey")?;
+            let p = core.portfolio(&coldkey);
+            let mut v = to_json(&p)?;
+            v["total_tao_value"] = json!(p.tao_value);
+            v["block"] = json!(core.block());
+            v
+        }
+        "op" => {
+            let op = args["op"].as_str().ok_or("missing \"op\"")?;
+            match core.op(op) {
+                None => json!({"op": op, "status": "unknown"}),
+                Some(OpStatus::Pending { request }) => {
+                    json!({"op": op, "status": "pending", "request": to_json(request)?})
+                }
+                Some(OpStatus::Done { summary }) => {
+                    json!({"op": op, "status": "done", "summary": summary})
+                }
+                Some(OpStatus::Failed { code, message }) => {
+                    json!({"op": op, "status": "failed", "code": code, "message": message})
+                }
+            }
+        }
+        "totals" => to_json(&core.totals())?,
+        "invariants" => match core.check_invariants() {
+            Ok(()) => json!({"ok": true}),
+            Err(e) => json!({"ok": false, "violation": e}),
+        },
+        "digest" => json!({"state_digest": service_kit::digest_hex(&core.digest())}),
+        other => return Err(format!("unknown query {other}")),
+    })
+}
+
+/// Runs the amm service on a store until `shutdown`. The genesis is
+/// applied only to an empty log; on a restart it is refused and ignored.
 pub async fn run(
     cfg: ServiceConfig,
     store: Arc<dyn EventStore>,
+    genesis: AmmGenesis,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ShellError> {
-    service_kit::run::<AmmService>(cfg, store, Vec::new(), shutdown).await
+    let start = vec![Command::new(
+        Origin::Genesis,
+        CommandBody::ApplyGenesis(genesis),
+    )];
+    service_kit::run::<AmmService>(cfg, store, start, shutdown).await
 }

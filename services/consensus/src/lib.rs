@@ -2,18 +2,19 @@
 //! weights validation, commit-reveal, epoch scheduling over the bit-exact
 //! `yuma` engine) in the service-kit shell.
 //!
-//! It follows the ledger's blocks through its inbox: each `BlockProduced`
-//! becomes `ObserveBlock`, which runs the epochs that are due. Subnets,
-//! registrations, stake and pending emission arrive as service commands on
-//! `taonet.svc.consensus.*` (from governance and the amm, whose cores have
-//! not landed yet); weights arrive signed by hotkeys on
-//! `taonet.cmd.consensus.*`.
+//! It follows the amm's blocks through its inbox: each `CoinbaseRan` (the
+//! amm's coinbase of a ledger block) becomes `ObserveCoinbase`, which adds
+//! the block's epoch emission to the pending pots and runs the epochs that
+//! are due, and each `StakeWeights` becomes `StakeUpdates`. Genesis subnets
+//! and neurons are start-up commands; later subnets and registrations
+//! arrive as service commands on `taonet.svc.consensus.*` (governance);
+//! weights arrive signed by hotkeys on `taonet.cmd.consensus.*`.
 //!
 //! Queries: `status` (built in), `metagraph` `{"netuid": n}`, `subnets`.
 
+use amm_core::AmmEvent;
 use consensus_core::{Command, CommandBody, Consensus, Origin};
 use envelope::{Envelope, VersionedEvent};
-use ledger_core::LedgerEvent;
 use serde_json::{json, Value};
 use service_kit::{Caller, Service, ServiceConfig, ShellError};
 use std::sync::Arc;
@@ -39,20 +40,14 @@ impl Service for ConsensusService {
     }
 
     fn sources() -> &'static [&'static str] {
-        &["ledger"]
+        &["amm"]
     }
 
     fn on_foreign(_core: &Consensus, event: &Envelope) -> Option<Command> {
-        if event.event_type != "BlockProduced" {
-            return None;
-        }
-        match LedgerEvent::from_envelope(event) {
-            Ok(LedgerEvent::BlockProduced(b)) => Some(Command {
-                origin: Origin::Clock,
-                body: CommandBody::ObserveBlock { height: b.height },
-            }),
-            _ => None,
-        }
+        from_amm(event).map(|body| Command {
+            origin: Origin::Clock,
+            body,
+        })
     }
 
     fn query(core: &Consensus, name: &str, args: &Value) -> Result<Value, String> {
@@ -71,27 +66,51 @@ impl Service for ConsensusService {
     }
 }
 
-/// Runs the consensus service on a store until `shutdown`.
+/// What an amm event means to consensus: a coinbase block (its epoch
+/// accruals, then the block itself) or new stake weights.
+pub fn from_amm(event: &Envelope) -> Option<CommandBody> {
+    if !matches!(event.event_type.as_str(), "CoinbaseRan" | "StakeWeights") {
+        return None;
+    }
+    match AmmEvent::from_envelope(event) {
+        Ok(AmmEvent::CoinbaseRan(c)) => Some(CommandBody::ObserveCoinbase {
+            height: c.block,
+            accruals: c.epoch_accruals(),
+        }),
+        Ok(AmmEvent::StakeWeights(w)) => Some(CommandBody::StakeUpdates { entries: w.entries }),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(seq = event.seq, %err, "undecodable amm event");
+            None
+        }
+    }
+}
+
+/// Runs the consensus service on a store until `shutdown`. `start`: the
+/// genesis subnets and neurons (refused, and so ignored, on a restart).
 pub async fn run(
     cfg: ServiceConfig,
     store: Arc<dyn EventStore>,
+    start: Vec<Command>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ShellError> {
-    service_kit::run::<ConsensusService>(cfg, store, Vec::new(), shutdown).await
+    service_kit::run::<ConsensusService>(cfg, store, start, shutdown).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use amm_core::event::CoinbaseRan;
     use envelope::EventMeta;
-    use ledger_core::event::BlockProduced;
 
     #[test]
-    fn ledger_blocks_become_observe_block() {
-        let ev = LedgerEvent::BlockProduced(BlockProduced {
-            height: 1,
-            timestamp_ms: 5,
-            minted: 0,
+    fn amm_coinbase_blocks_become_observe_coinbase() {
+        let ev = AmmEvent::CoinbaseRan(CoinbaseRan {
+            block: 1,
+            minted: 1_000_000_000,
+            subnets: vec![],
+            credits: vec![],
+            recycled: 1_000_000_000,
         });
         let meta = EventMeta {
             block: 1,
@@ -99,8 +118,14 @@ mod tests {
             correlation: "c".into(),
             trace: None,
         };
-        let env = Envelope::wrap("ledger", 2, &ev, &meta);
+        let env = Envelope::wrap("amm", 2, &ev, &meta);
         let cmd = ConsensusService::on_foreign(&Consensus::default(), &env).expect("a command");
-        assert_eq!(cmd.body, CommandBody::ObserveBlock { height: 1 });
+        assert_eq!(
+            cmd.body,
+            CommandBody::ObserveCoinbase {
+                height: 1,
+                accruals: vec![]
+            }
+        );
     }
 }

@@ -13,7 +13,7 @@
 use aggregate::Aggregate;
 use envelope::Envelope;
 use keys::AccountId;
-use ledger_core::{Clock, Command, CommandBody, Genesis, Ledger, Origin};
+use ledger_core::{Clock, Command, CommandBody, CustodyDest, CustodyMove, Genesis, Ledger, Origin};
 use serde_json::{json, Value};
 use service_kit::{Caller, Service, ServiceConfig, ShellError};
 use std::sync::Arc;
@@ -40,8 +40,12 @@ impl Service for LedgerService {
         }
     }
 
-    fn on_foreign(_core: &Ledger, _event: &Envelope) -> Option<Command> {
-        None
+    fn sources() -> &'static [&'static str] {
+        &["amm"]
+    }
+
+    fn on_foreign(_core: &Ledger, event: &Envelope) -> Option<Command> {
+        from_amm(event).map(|body| Command::new(Origin::Peer, body))
     }
 
     fn tick_interval(core: &Ledger) -> Option<Duration> {
@@ -62,6 +66,57 @@ impl Service for LedgerService {
 
     fn query(core: &Ledger, name: &str, args: &Value) -> Result<Value, String> {
         query(core, name, args)
+    }
+}
+
+/// The saga step an amm event asks of the ledger (the choreography of
+/// ARCHITECTURE.md "Sagas"); `None` for events that move no TAO.
+pub fn from_amm(event: &Envelope) -> Option<CommandBody> {
+    use amm_core::event::TaoDest;
+    use amm_core::AmmEvent;
+    use envelope::VersionedEvent;
+    if !matches!(
+        event.event_type.as_str(),
+        "StakeRequested" | "StakeFailed" | "TaoSettlement" | "CoinbaseRan"
+    ) {
+        return None;
+    }
+    match AmmEvent::from_envelope(event) {
+        Ok(AmmEvent::StakeRequested(e)) => Some(CommandBody::FundStake {
+            op: e.op,
+            coldkey: e.coldkey,
+            netuid: e.netuid,
+            amount: e.amount,
+        }),
+        Ok(AmmEvent::StakeFailed(e)) if e.funded > 0 => Some(CommandBody::RefundStake { op: e.op }),
+        // A stake's settlement (refund, fee) follows its funding step under
+        // the same amm op: the ledger keys it apart.
+        Ok(AmmEvent::TaoSettlement(e)) => Some(CommandBody::Settle {
+            op: format!("{}/settle", e.op),
+            moves: e
+                .moves
+                .into_iter()
+                .map(|m| CustodyMove {
+                    from_netuid: m.from_netuid,
+                    to: match m.to {
+                        TaoDest::Account(a) => CustodyDest::Account(a),
+                        TaoDest::Custody(n) => CustodyDest::Custody(n),
+                        TaoDest::Burn => CustodyDest::Burn,
+                        TaoDest::Recycle => CustodyDest::Recycle,
+                    },
+                    amount: m.amount,
+                })
+                .collect(),
+        }),
+        Ok(AmmEvent::CoinbaseRan(e)) if e.minted > 0 => Some(CommandBody::ClaimCoinbase {
+            block: e.block,
+            credits: e.credits,
+        }),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(seq = event.seq, %err, "undecodable amm event");
+            None
+        }
     }
 }
 

@@ -1,0 +1,144 @@
+//! Throughput figures for docs/benchmarks.md:
+//! `cargo run --release -p amm-core --example bench`.
+//!
+//! 1. pure pool swaps per second (`pool::Pool::swap`), at 0.5/0.5 weights
+//!    and at a re-solved weight (what pools have after injections);
+//! 2. the coinbase of one block over 128 subnets (decide + evolve through the
+//!    aggregate), with stakers on every subnet and root.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use aggregate::Aggregate;
+use amm_core::*;
+use keys::AccountId;
+use pool::{Pool, SwapRequest};
+
+fn swaps(pool: Pool, n: u64) -> f64 {
+    let start = Instant::now();
+    let mut out = 0u64;
+    for i in 0..n {
+        let amount = 1_000_000 + (i % 1_000) * 1_000;
+        let req = if i % 2 == 0 {
+            SwapRequest::buy(amount)
+        } else {
+            SwapRequest::sell(amount)
+        };
+        out = out.wrapping_add(black_box(&pool).swap(req).map_or(0, |r| r.amount_out));
+    }
+    black_box(out);
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn a(n: u32) -> AccountId {
+    let mut b = [0u8; 32];
+    b[..4].copy_from_slice(&n.to_le_bytes());
+    AccountId(b)
+}
+
+fn main() {
+    let half = Pool::constant_product(1_000_000_000_000_000, 2_000_000_000_000_000);
+    let n = 2_000_000;
+    println!(
+        "pool swaps/s, weights 0.5/0.5:      {:>12.0}",
+        swaps(half, n)
+    );
+    let skewed = half.inject(3_000_000_000, 0).unwrap();
+    println!(
+        "pool swaps/s, re-solved weight {:.9}: {:>12.0}",
+        skewed.quote_weight().deconstruct() as f64 / 1e18,
+        swaps(skewed, 20_000)
+    );
+
+    // 128 subnets with stakers.
+    let subnets: Vec<GenesisSubnet> = (1..=128u16)
+        .map(|netuid| GenesisSubnet {
+            netuid,
+            owner: a(1),
+            owner_hotkey: a(2),
+            tao_reserve: 1_000_000_000_000 + u64::from(netuid) * 1_000_000_000,
+            alpha_reserve: 2_000_000_000_000,
+            first_emission_block: Some(1),
+            emission_enabled: true,
+            neurons: vec![GenesisNeuron {
+                hotkey: a(100),
+                owner: a(101),
+            }],
+            tempo: None,
+        })
+        .collect();
+    let mut amm = Amm::default();
+    amm.handle(&Command::new(
+        Origin::Genesis,
+        CommandBody::ApplyGenesis(AmmGenesis {
+            params: AmmParams::default(),
+            subnets,
+        }),
+    ))
+    .unwrap();
+    for s in amm.subnets.values_mut() {
+        if s.netuid != 0 {
+            s.moving_price_bits = 1 << 30; // warmed-up EMA: root sell flag on
+        }
+    }
+    let mut op = 0;
+    for netuid in 0..=128u16 {
+        for who in 0..4u32 {
+            op += 1;
+            let id = format!("s{op}");
+            amm.handle(&Command::new(
+                Origin::Signed(a(101 + who)),
+                CommandBody::AddStake {
+                    op: id.clone(),
+                    hotkey: a(100),
+                    netuid,
+                    amount: 10_000_000_000,
+                    limit_price: None,
+                    allow_partial: false,
+                },
+            ))
+            .unwrap();
+            amm.handle(&Command::new(
+                Origin::Peer(Peer::Ledger),
+                CommandBody::StakeFunded { op: id },
+            ))
+            .unwrap();
+        }
+    }
+    let block = |amm: &mut Amm| {
+        let height = amm.height + 1;
+        amm.handle(&Command::new(
+            Origin::Peer(Peer::Ledger),
+            CommandBody::Block {
+                height,
+                minted: 1_000_000_000,
+            },
+        ))
+        .unwrap()
+    };
+    // Warm up: weights move off 0.5 after the first injections.
+    for _ in 0..5 {
+        block(&mut amm);
+    }
+    let blocks = 200;
+    let start = Instant::now();
+    let mut events = 0;
+    for _ in 0..blocks {
+        events += block(&mut amm).len();
+    }
+    let per_block = start.elapsed().as_secs_f64() / blocks as f64;
+    println!(
+        "coinbase, 128 subnets: {:.3} ms/block ({:.0} blocks/s, {} events)",
+        per_block * 1e3,
+        1.0 / per_block,
+        events
+    );
+    let start = Instant::now();
+    let d = amm.digest();
+    println!(
+        "digest of that state: {:.3} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    black_box(d);
+    amm.check_invariants().unwrap();
+}

@@ -1,0 +1,276 @@
+//! The per-block coinbase (§2.1–§2.4) and the EMA price update (§3.6), in
+//! the order of §8: emit set → shares → terms (pre-mint alpha issuance) →
+//! weight re-solve → chain buy → reserves injection → alpha_out mint → root
+//! proportion (post-mint) → pending pots → EMA. Then the automatic root
+//! claims (`claims`). All of it is one `CoinbaseRan` (+ claim events).
+//!
+//! Epochs are not drained here: consensus runs them and sends `Epoch`; the
+//! pots wait in a per-block FIFO until then (`payout`).
+
+use fixed::types::{U64F64, U96F32};
+use pool::fixed64;
+use pool::{Mechanism, Pool, SwapRequest};
+
+use crate::decide::Decision;
+use crate::event::*;
+use crate::fx::{self, u96};
+use crate::rejection::Rejection;
+use crate::state::Tx;
+
+/// TAO shares of the emit set (§2.2, CURRENT): EMA-price shares weighted by
+/// `1 − min(MinerBurned, 1)` (falling back to the plain shares when every
+/// weight is 0), then renormalised over the emission-enabled subnets when
+/// any is disabled. All `U64F64`; truncating divisions, so Σ ≤ 1.
+pub fn tao_shares(prices: &[U64F64], miner_burned: &[U64F64], enabled: &[bool]) -> Vec<U64F64> {
+    let zero = fixed64::ZERO;
+    let one = fixed64::ONE;
+    let sum = prices.iter().fold(zero, |a, p| fixed64::add(a, *p));
+    let s: Vec<U64F64> = prices
+        .iter()
+        .map(|p| {
+            if sum == zero {
+                zero
+            } else {
+                fixed64::safe_div(*p, sum)
+            }
+        })
+        .collect();
+    let w: Vec<U64F64> = s
+        .iter()
+        .zip(miner_burned)
+        .map(|(s, mb)| fixed64::mul(*s, fixed64::sub(one, (*mb).min(one))))
+        .collect();
+    let wsum = w.iter().fold(zero, |a, x| fixed64::add(a, *x));
+    let mut share: Vec<U64F64> = if wsum == zero {
+        s
+    } else {
+        w.iter().map(|x| fixed64::safe_div(*x, wsum)).collect()
+    };
+    if enabled.iter().any(|e| !e) {
+        let esum = share
+            .iter()
+            .zip(enabled)
+            .filter(|(_, e)| **e)
+            .fold(zero, |a, (x, _)| fixed64::add(a, *x));
+        for (x, e) in share.iter_mut().zip(enabled) {
+            *x = if *e && esum != zero {
+                fixed64::safe_div(*x, esum)
+            } else {
+                zero
+            };
+        }
+    }
+    share
+}
+
+/// `get_subnet_terms` of one subnet: `(tao_in, alpha_in, excess_tao)` in
+/// U96F32, from its TAO emission, spot price, root proportion (pre-mint) and
+/// alpha emission: `alpha_in = tao/price` capped at `rp · alpha_emission`
+/// (when capped, `tao_in = cap · price`), the rest of the TAO is excess.
+pub fn subnet_terms(
+    tao_emission: U96F32,
+    price: U96F32,
+    root_proportion: U96F32,
+    alpha_emission: U96F32,
+) -> (U96F32, U96F32, U96F32) {
+    let mut tao_in = tao_emission;
+    let mut alpha_in = fx::div(tao_emission, price);
+    let cap = fx::mul(root_proportion, alpha_emission);
+    if alpha_in > cap {
+        alpha_in = cap;
+        tao_in = fx::mul(cap, price);
+    }
+    let excess = tao_emission.saturating_sub(tao_in);
+    (tao_in, alpha_in, excess)
+}
+
+/// §2.4's split of one subnet's alpha emission `a`: `(owner_cut, server,
+/// validator, root)`, each floored separately. `rp` is the post-mint root
+/// proportion.
+pub fn split_alpha_out(a: U96F32, owner_cut: Option<u16>, rp: U96F32) -> (u64, u64, u64, u64) {
+    let half = U96F32::from_num(1) / 2;
+    let cut = owner_cut.map_or(fx::U96_ZERO, |c| fx::mul(a, fx::ratio_u16(c)));
+    let a = a.saturating_sub(cut);
+    let root_alpha = fx::mul(fx::mul(rp, a), half);
+    let server = fx::mul(a, half);
+    let validator = server.saturating_sub(root_alpha);
+    (
+        fx::floor(cut),
+        fx::floor(server),
+        fx::floor(validator),
+        fx::floor(root_alpha),
+    )
+}
+
+/// One EMA step (§3.6): `α = moving_alpha · b/(b+H)`, `ema' = α·min(spot, 1)
+/// + (1 − α)·ema` in U96F32, stored as I96F32 bits.
+pub fn ema_step(
+    ema_bits: i128,
+    spot: U64F64,
+    moving_alpha_bits: i128,
+    blocks_since_start: u64,
+    halving_blocks: u64,
+) -> i128 {
+    let b = u96(blocks_since_start);
+    let alpha = fx::mul(
+        fx::i96_to_u96(moving_alpha_bits),
+        fx::div(b, b.saturating_add(u96(halving_blocks))),
+    );
+    let one = U96F32::from_num(1);
+    let spot = fx::from_u64f64(spot).min(one);
+    let ema = fx::i96_to_u96(ema_bits);
+    let new = fx::mul(alpha, spot).saturating_add(fx::mul(one.saturating_sub(alpha), ema));
+    fx::u96_to_i96_bits(new)
+}
+
+impl Tx<'_> {
+    pub(crate) fn block(&mut self, height: u64, minted: u64) -> Decision {
+        let expected = self.height + 1;
+        if (self.started && height != expected) || (!self.started && height <= self.height) {
+            return Err(Rejection::BlockOutOfOrder {
+                expected,
+                got: height,
+            });
+        }
+        let tw = fx::tao_weight(self.params.tao_weight);
+        let root_tao = self.subnet(0).map_or(0, |s| s.tao);
+        let emit: Vec<crate::state::Subnet> = self
+            .netuids()
+            .into_iter()
+            .filter_map(|n| self.subnet(n).cloned())
+            .filter(|s| {
+                !s.is_root()
+                    && s.first_emission_block.is_some()
+                    && s.subtoken_enabled
+                    && s.registration_allowed
+            })
+            .collect();
+
+        let price_of = |s: &crate::state::Subnet| {
+            if s.mechanism == Mechanism::Stable {
+                fixed64::ONE
+            } else {
+                fx::i96_to_u64f64(s.moving_price_bits)
+            }
+        };
+        let prices: Vec<U64F64> = emit.iter().map(price_of).collect();
+        let burned: Vec<U64F64> = emit
+            .iter()
+            .map(|s| fx::to_u64f64(U96F32::from_bits(s.miner_burned_bits)))
+            .collect();
+        let enabled: Vec<bool> = emit.iter().map(|s| s.emission_enabled).collect();
+        let shares = tao_shares(&prices, &burned, &enabled);
+        let price_sum = prices
+            .iter()
+            .fold(fixed64::ZERO, |a, p| fixed64::add(a, *p));
+        let root_sell = price_sum > fixed64::ONE;
+
+        let mut out = Vec::with_capacity(emit.len());
+        let mut credits = Vec::new();
+        let mut credited: u64 = 0;
+        for (s, share) in emit.iter().zip(&shares) {
+            let tao_emission = fx::from_u64f64(fixed64::mul(fixed64::from_u64(minted), *share));
+            let issuance = s.alpha_in.saturating_add(s.alpha_out);
+            let alpha_emission = u96(ledger_core::emission::block_emission(issuance));
+            let pool = s.pool();
+            let price = fx::from_u64f64(pool.price());
+            let rp = fx::root_proportion(root_tao, tw, issuance);
+            let (tao_in, alpha_in, excess) = subnet_terms(tao_emission, price, rp, alpha_emission);
+            let (mut tao_in, mut alpha_in, excess) =
+                (fx::floor(tao_in), fx::floor(alpha_in), fx::floor(excess));
+
+            // 1. Re-solve the weights for the injection (refused: inject 0).
+            let injected = if tao_in == 0 && alpha_in == 0 {
+                Ok(pool)
+            } else {
+                pool.inject(tao_in, alpha_in)
+            };
+            let weighted = match injected {
+                Ok(p) => Pool::new(
+                    pool.tao_reserve,
+                    pool.alpha_reserve,
+                    p.quote_weight(),
+                    pool.fee_rate,
+                )
+                .unwrap_or(pool),
+                Err(_) => {
+                    tao_in = 0;
+                    alpha_in = 0;
+                    pool
+                }
+            };
+            // 3. Chain buy with the excess, fee-free at the max price, on the
+            // new weights and the old reserves; the alpha stays protocol-owned.
+            let (placed, bought, mut after) = if excess > 0 {
+                match weighted.swap(SwapRequest::buy(excess).without_fees()) {
+                    Ok(r) => (r.amount_in, r.amount_out, r.pool_after),
+                    Err(_) => (0, 0, weighted),
+                }
+            } else {
+                (0, 0, weighted)
+            };
+            // 4. Reserves injection.
+            after.tao_reserve += tao_in;
+            after.alpha_reserve += alpha_in;
+
+            // alpha_out mint and split (§2.4).
+            let minted_alpha = fx::floor(alpha_emission);
+            let mut alpha_out = s.alpha_out + bought + minted_alpha;
+            let rp_post = fx::root_proportion(root_tao, tw, after.alpha_reserve + alpha_out);
+            let cut = s.owner_cut_enabled.then_some(s.owner_cut);
+            let (owner_cut, server, validator, root_alpha) =
+                split_alpha_out(alpha_emission, cut, rp_post);
+            let (root, root_recycled) = if root_sell {
+                (root_alpha, 0)
+            } else {
+                (0, root_alpha)
+            };
+            alpha_out -= root_recycled;
+
+            // EMA update (after the coinbase, on the new spot price).
+            let since = s
+                .first_emission_block
+                .map_or(0, |f| height.saturating_sub(f.saturating_sub(1)));
+            let ema = ema_step(
+                s.moving_price_bits,
+                after.price(),
+                self.params.moving_alpha_bits,
+                since,
+                self.params.ema_halving_blocks,
+            );
+
+            let credit = tao_in + placed;
+            credited += credit;
+            if credit > 0 {
+                credits.push((s.netuid, credit));
+            }
+            out.push(SubnetCoinbase {
+                netuid: s.netuid,
+                tao_in,
+                alpha_in,
+                excess_tao: placed,
+                bought_alpha: bought,
+                alpha_out: minted_alpha,
+                owner_cut,
+                server,
+                validator,
+                root,
+                root_recycled,
+                tao_reserve: after.tao_reserve,
+                alpha_reserve: after.alpha_reserve,
+                alpha_outstanding: alpha_out,
+                quote_weight: after.quote_weight().deconstruct(),
+                moving_price_bits: ema,
+            });
+        }
+        self.emit(AmmEvent::CoinbaseRan(CoinbaseRan {
+            block: height,
+            minted,
+            subnets: out,
+            credits,
+            recycled: minted.saturating_sub(credited),
+        }));
+        self.auto_claims(height);
+        Ok(())
+    }
+}

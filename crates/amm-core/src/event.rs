@@ -1,0 +1,456 @@
+//! Amm events: the facts the log keeps, and their versioned encoding.
+//!
+//! Events other services consume (their shape is a contract; change them
+//! only with a new version and an upcast):
+//! - the ledger: [`StakeRequested`] (→ `FundStake`), [`StakeFailed`] with
+//!   `funded > 0` (→ `RefundStake`), [`TaoSettlement`] (→ `Settle`),
+//!   [`CoinbaseRan`] (→ `ClaimCoinbase`);
+//! - consensus: [`CoinbaseRan`] (pending epoch emission, then the block) and
+//!   [`StakeWeights`] (→ stake updates).
+//!
+//! Every event carries what `evolve` needs without re-running any maths
+//! (resulting reserves, minted shares, amounts), so replay is cheap and
+//! independent of the code version that decided it.
+
+use envelope::{codec, DecodeError, VersionedEvent};
+use keys::AccountId;
+use serde::{Deserialize, Serialize};
+
+/// Where a settlement moves TAO held in a subnet's custody.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaoDest {
+    /// To a coldkey's free balance (unstake proceeds, refunds).
+    Account(AccountId),
+    /// To another subnet's custody (cross-subnet moves, root claims).
+    Custody(u16),
+    /// To the burn account: issuance unchanged (swap fees; taonet has no
+    /// block author, see README "deliberate differences").
+    Burn,
+    /// Out of circulation: issuance falls.
+    Recycle,
+}
+
+/// One movement out of `from_netuid`'s custody.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaoMove {
+    pub from_netuid: u16,
+    pub to: TaoDest,
+    pub amount: u64,
+}
+
+/// The ledger must carry out these custody movements, once, keyed by `op`
+/// (its `Settle` step is idempotent by op). Emitted in the same batch as
+/// the domain event that made them owed; amounts are never zero.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaoSettlement {
+    pub op: String,
+    pub moves: Vec<TaoMove>,
+}
+
+/// A stake was accepted for execution: the ledger is asked to move
+/// `amount` from `coldkey` into custody[`netuid`] (keep-alive).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeRequested {
+    pub op: String,
+    pub coldkey: AccountId,
+    pub hotkey: AccountId,
+    pub netuid: u16,
+    pub amount: u64,
+    pub limit_price: Option<u64>,
+    pub allow_partial: bool,
+}
+
+/// An op failed with a named error (`code`, the spec's error class).
+/// `funded` is the TAO the ledger already holds in custody[`netuid`] for
+/// it, which the ledger refunds (`RefundStake`) when it is not zero.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeFailed {
+    pub op: String,
+    pub coldkey: AccountId,
+    pub netuid: u16,
+    pub funded: u64,
+    pub code: String,
+    pub message: String,
+}
+
+/// Per-subnet outcome of one block's coinbase (§2.3, §2.4, §3.6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetCoinbase {
+    pub netuid: u16,
+    /// TAO injected as liquidity (after the weight re-solve; 0 if refused).
+    pub tao_in: u64,
+    /// Alpha injected into the pool reserve.
+    pub alpha_in: u64,
+    /// TAO that bought alpha for the protocol (chain buy).
+    pub excess_tao: u64,
+    /// Alpha that chain buy produced (kept as protocol alpha).
+    pub bought_alpha: u64,
+    /// Alpha minted into `SubnetAlphaOut` for participants.
+    pub alpha_out: u64,
+    /// Added to the pending pots (floored separately).
+    pub owner_cut: u64,
+    pub server: u64,
+    pub validator: u64,
+    pub root: u64,
+    /// Root alpha recycled because the root sell flag was off.
+    pub root_recycled: u64,
+    /// Pool after the block: TAO, alpha in, alpha out, quote weight
+    /// (Perquintill parts) and the EMA price (I96F32 bits).
+    pub tao_reserve: u64,
+    pub alpha_reserve: u64,
+    pub alpha_outstanding: u64,
+    pub quote_weight: u64,
+    pub moving_price_bits: i128,
+}
+
+/// One block's coinbase. `credits[netuid]` is the TAO the ledger moves from
+/// the block's credit into custody (tao_in + excess_tao per subnet); the
+/// rest of `minted` (`recycled`) the ledger recycles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoinbaseRan {
+    pub block: u64,
+    pub minted: u64,
+    pub subnets: Vec<SubnetCoinbase>,
+    pub credits: Vec<(u16, u64)>,
+    pub recycled: u64,
+}
+
+impl CoinbaseRan {
+    /// The alpha (rao) each subnet adds to its pending epoch emission this
+    /// block: server + validator + root (the owner cut is paid by the amm).
+    pub fn epoch_accruals(&self) -> Vec<(u16, u64)> {
+        self.subnets
+            .iter()
+            .map(|s| (s.netuid, s.server + s.validator + s.root))
+            .filter(|(_, r)| *r > 0)
+            .collect()
+    }
+}
+
+/// New stake weights (alpha stake + TaoWeight × root stake, RAO) for
+/// consensus: one entry per (netuid, hotkey) whose weight changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeWeights {
+    pub entries: Vec<(u16, AccountId, u64)>,
+}
+
+/// The genesis the amm started from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisApplied {
+    pub genesis: crate::params::AmmGenesis,
+}
+
+/// The new `RootClaimed[(netuid, hotkey, coldkey)]` after a root stake
+/// change (staking to root adds `rate × amount`, unstaking subtracts it, so
+/// joiners cannot claim past dividends; §2.6 step 6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedSet {
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub claimed: u128,
+}
+
+/// Alpha stake credited to (hotkey, coldkey) on `netuid` by buying with
+/// `tao` of custody TAO (1:1 on root). `tao` entered the reserve, `fee`
+/// (TAO) is burned by the accompanying settlement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeAdded {
+    pub op: String,
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub tao: u64,
+    pub fee: u64,
+    pub alpha: u64,
+    pub shares: u128,
+    /// Pool after the buy.
+    pub tao_reserve: u64,
+    pub alpha_reserve: u64,
+    pub root_claimed: Vec<ClaimedSet>,
+}
+
+/// Alpha stake sold: `alpha` left the holder's stake, of which `alpha_sold`
+/// entered the pool and `fee_alpha` was burned (no block author);
+/// `tao_out` left the reserve (to the destination the settlement names).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeRemoved {
+    pub op: String,
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub alpha: u64,
+    pub shares: u128,
+    pub alpha_sold: u64,
+    pub fee_alpha: u64,
+    pub tao_out: u64,
+    /// Pool after the sale.
+    pub tao_reserve: u64,
+    pub alpha_reserve: u64,
+    pub root_claimed: Vec<ClaimedSet>,
+}
+
+/// A same-subnet share transfer (move_stake to another hotkey,
+/// transfer_stake to another coldkey): no swap, no fee.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeTransferred {
+    pub op: String,
+    pub netuid: u16,
+    pub from_hotkey: AccountId,
+    pub from_coldkey: AccountId,
+    pub to_hotkey: AccountId,
+    pub to_coldkey: AccountId,
+    pub alpha: u64,
+    pub shares_removed: u128,
+    pub shares_added: u128,
+    pub root_claimed: Vec<ClaimedSet>,
+}
+
+/// recycle_alpha: the stake leaves and `SubnetAlphaOut` falls by `alpha`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlphaRecycled {
+    pub op: String,
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub alpha: u64,
+    pub shares: u128,
+}
+
+/// burn_alpha: the stake leaves, `SubnetAlphaOut` is unchanged (the alpha
+/// is counted in the subnet's burned counter).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlphaBurned {
+    pub op: String,
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub alpha: u64,
+    pub shares: u128,
+}
+
+/// An op finished; `summary` is what the `op` query reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpCompleted {
+    pub op: String,
+    pub summary: String,
+}
+
+/// One alpha credit of an epoch payout, applied in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlphaCredit {
+    /// Deposit into (hotkey, coldkey): incentives, takes, the owner cut.
+    Stake {
+        hotkey: AccountId,
+        coldkey: AccountId,
+        alpha: u64,
+        shares: u128,
+    },
+    /// Hotkey-wide credit (alpha dividends after the take): every holder
+    /// of the hotkey's pool gains pro rata.
+    Hotkey { hotkey: AccountId, alpha: u64 },
+}
+
+/// One epoch payout of `netuid` (§2.6): the pots of every block through
+/// `block` were drained and placed as listed. Alpha accounting of the
+/// drained total: credits + `root_owed` + `burned` + `recycled` + `dust`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochPaid {
+    pub netuid: u16,
+    pub block: u64,
+    /// Pots drained (sums of the per-block entries).
+    pub server: u64,
+    pub validator: u64,
+    pub root: u64,
+    pub owner_cut: u64,
+    pub credits: Vec<AlphaCredit>,
+    /// New `RootClaimable[hotkey][netuid]` (I96F32 bits).
+    pub root_rates: Vec<(AccountId, i128)>,
+    /// Root dividends now claimable (owed to root stakers, not yet staked).
+    pub root_owed: u64,
+    /// Incentive withheld from the subnet owner's own hotkeys (burned).
+    pub burned: u64,
+    /// Alpha nobody could receive (recycled: `SubnetAlphaOut` falls).
+    pub recycled: u64,
+    /// Rounding remainders (stay in `SubnetAlphaOut`, owned by no one).
+    pub dust: u64,
+    /// `MinerBurned` (U96F32 bits): withheld / total incentive.
+    pub miner_burned_bits: u128,
+}
+
+/// Root dividends claimed by `coldkey` for (`hotkey`, `netuid`): `alpha`
+/// left the claimable pot; `claimed` is the new `RootClaimed`. Keep: staked
+/// as `kept_shares` on the subnet. Swap: sold fee-free for `tao_out` (then
+/// staked on root by a `StakeAdded` and settled Custody(netuid) → Custody(0)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootClaimed {
+    pub op: String,
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub alpha: u64,
+    pub claimed: u128,
+    pub kept_shares: Option<u128>,
+    pub tao_out: u64,
+    pub tao_reserve: u64,
+    pub alpha_reserve: u64,
+}
+
+/// `hotkey` belongs to `coldkey` from now on (first association wins).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotkeyAssociated {
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+}
+
+/// `hotkey` holds a uid on `netuid` (consensus's `NeuronRegistered`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeuronSeen {
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub replaced: Option<AccountId>,
+}
+
+/// A parameter changed at `block` (`StartCall`: emission starts at
+/// `block + 1`, as `start_call` sets `FirstEmissionBlockNumber`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamSet {
+    pub netuid: u16,
+    pub param: crate::params::SubnetParam,
+    pub block: u64,
+}
+
+/// A coldkey's root claim type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootClaimTypeSet {
+    pub coldkey: AccountId,
+    pub claim_type: crate::command::RootClaimType,
+}
+
+/// Every (event type, version) the decoder accepts, current and historical.
+pub const EVENT_SCHEMA: &[(&str, u16)] = &[
+    ("GenesisApplied", 1),
+    ("CoinbaseRan", 1),
+    ("StakeRequested", 1),
+    ("StakeFailed", 1),
+    ("TaoSettlement", 1),
+    ("StakeWeights", 1),
+    ("StakeAdded", 1),
+    ("StakeRemoved", 1),
+    ("StakeTransferred", 1),
+    ("AlphaRecycled", 1),
+    ("AlphaBurned", 1),
+    ("OpCompleted", 1),
+    ("EpochPaid", 1),
+    ("RootClaimed", 1),
+    ("HotkeyAssociated", 1),
+    ("NeuronSeen", 1),
+    ("ParamSet", 1),
+    ("RootClaimTypeSet", 1),
+];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AmmEvent {
+    GenesisApplied(GenesisApplied),
+    CoinbaseRan(CoinbaseRan),
+    StakeRequested(StakeRequested),
+    StakeFailed(StakeFailed),
+    TaoSettlement(TaoSettlement),
+    StakeWeights(StakeWeights),
+    StakeAdded(StakeAdded),
+    StakeRemoved(StakeRemoved),
+    StakeTransferred(StakeTransferred),
+    AlphaRecycled(AlphaRecycled),
+    AlphaBurned(AlphaBurned),
+    OpCompleted(OpCompleted),
+    EpochPaid(EpochPaid),
+    RootClaimed(RootClaimed),
+    HotkeyAssociated(HotkeyAssociated),
+    NeuronSeen(NeuronSeen),
+    ParamSet(ParamSet),
+    RootClaimTypeSet(RootClaimTypeSet),
+}
+
+use envelope::codec::decode_body as body;
+
+impl VersionedEvent for AmmEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            AmmEvent::GenesisApplied(_) => "GenesisApplied",
+            AmmEvent::CoinbaseRan(_) => "CoinbaseRan",
+            AmmEvent::StakeRequested(_) => "StakeRequested",
+            AmmEvent::StakeFailed(_) => "StakeFailed",
+            AmmEvent::TaoSettlement(_) => "TaoSettlement",
+            AmmEvent::StakeWeights(_) => "StakeWeights",
+            AmmEvent::StakeAdded(_) => "StakeAdded",
+            AmmEvent::StakeRemoved(_) => "StakeRemoved",
+            AmmEvent::StakeTransferred(_) => "StakeTransferred",
+            AmmEvent::AlphaRecycled(_) => "AlphaRecycled",
+            AmmEvent::AlphaBurned(_) => "AlphaBurned",
+            AmmEvent::OpCompleted(_) => "OpCompleted",
+            AmmEvent::EpochPaid(_) => "EpochPaid",
+            AmmEvent::RootClaimed(_) => "RootClaimed",
+            AmmEvent::HotkeyAssociated(_) => "HotkeyAssociated",
+            AmmEvent::NeuronSeen(_) => "NeuronSeen",
+            AmmEvent::ParamSet(_) => "ParamSet",
+            AmmEvent::RootClaimTypeSet(_) => "RootClaimTypeSet",
+        }
+    }
+
+    fn version(&self) -> u16 {
+        1
+    }
+
+    fn encode_payload(&self) -> Vec<u8> {
+        match self {
+            AmmEvent::GenesisApplied(e) => codec::encode(e),
+            AmmEvent::CoinbaseRan(e) => codec::encode(e),
+            AmmEvent::StakeRequested(e) => codec::encode(e),
+            AmmEvent::StakeFailed(e) => codec::encode(e),
+            AmmEvent::TaoSettlement(e) => codec::encode(e),
+            AmmEvent::StakeWeights(e) => codec::encode(e),
+            AmmEvent::StakeAdded(e) => codec::encode(e),
+            AmmEvent::StakeRemoved(e) => codec::encode(e),
+            AmmEvent::StakeTransferred(e) => codec::encode(e),
+            AmmEvent::AlphaRecycled(e) => codec::encode(e),
+            AmmEvent::AlphaBurned(e) => codec::encode(e),
+            AmmEvent::OpCompleted(e) => codec::encode(e),
+            AmmEvent::EpochPaid(e) => codec::encode(e),
+            AmmEvent::RootClaimed(e) => codec::encode(e),
+            AmmEvent::HotkeyAssociated(e) => codec::encode(e),
+            AmmEvent::NeuronSeen(e) => codec::encode(e),
+            AmmEvent::ParamSet(e) => codec::encode(e),
+            AmmEvent::RootClaimTypeSet(e) => codec::encode(e),
+        }
+    }
+
+    fn decode_payload(event_type: &str, version: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        let (t, v, p) = (event_type, version, payload);
+        Ok(match (t, v) {
+            ("GenesisApplied", 1) => AmmEvent::GenesisApplied(body(t, v, p)?),
+            ("CoinbaseRan", 1) => AmmEvent::CoinbaseRan(body(t, v, p)?),
+            ("StakeRequested", 1) => AmmEvent::StakeRequested(body(t, v, p)?),
+            ("StakeFailed", 1) => AmmEvent::StakeFailed(body(t, v, p)?),
+            ("TaoSettlement", 1) => AmmEvent::TaoSettlement(body(t, v, p)?),
+            ("StakeWeights", 1) => AmmEvent::StakeWeights(body(t, v, p)?),
+            ("StakeAdded", 1) => AmmEvent::StakeAdded(body(t, v, p)?),
+            ("StakeRemoved", 1) => AmmEvent::StakeRemoved(body(t, v, p)?),
+            ("StakeTransferred", 1) => AmmEvent::StakeTransferred(body(t, v, p)?),
+            ("AlphaRecycled", 1) => AmmEvent::AlphaRecycled(body(t, v, p)?),
+            ("AlphaBurned", 1) => AmmEvent::AlphaBurned(body(t, v, p)?),
+            ("OpCompleted", 1) => AmmEvent::OpCompleted(body(t, v, p)?),
+            ("EpochPaid", 1) => AmmEvent::EpochPaid(body(t, v, p)?),
+            ("RootClaimed", 1) => AmmEvent::RootClaimed(body(t, v, p)?),
+            ("HotkeyAssociated", 1) => AmmEvent::HotkeyAssociated(body(t, v, p)?),
+            ("NeuronSeen", 1) => AmmEvent::NeuronSeen(body(t, v, p)?),
+            ("ParamSet", 1) => AmmEvent::ParamSet(body(t, v, p)?),
+            ("RootClaimTypeSet", 1) => AmmEvent::RootClaimTypeSet(body(t, v, p)?),
+            _ => {
+                return Err(DecodeError::UnknownType {
+                    event_type: t.to_owned(),
+                    version: v,
+                })
+            }
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! Why the amm refuses a command. Variant names are the chain's error
+//! classes (`pallets/subtensor/src/macros/errors.rs`, the swap pallet) where
+//! one exists; [`Rejection::code`] is that name. A rejected command changes
+//! nothing and emits nothing.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum Rejection {
+    #[error("the origin may not send this command")]
+    BadOrigin,
+    #[error("only the admin may set parameters")]
+    NotAdmin,
+    #[error("genesis already applied")]
+    AlreadyApplied,
+    #[error("genesis not applied")]
+    GenesisNotApplied,
+    #[error("invalid genesis: {0}")]
+    InvalidGenesis(String),
+    #[error("expected block {expected}, got {got}")]
+    BlockOutOfOrder { expected: u64, got: u64 },
+    #[error("subnet does not exist")]
+    SubnetNotExists,
+    #[error("subtoken disabled on this subnet")]
+    SubtokenDisabled,
+    #[error("amount too low")]
+    AmountTooLow,
+    #[error("not enough stake to withdraw")]
+    NotEnoughStakeToWithdraw,
+    #[error("not enough balance to stake")]
+    NotEnoughBalanceToStake,
+    #[error("hotkey account does not exist")]
+    HotKeyAccountNotExists,
+    /// The hotkey belongs to another coldkey.
+    #[error("hotkey is associated with another coldkey")]
+    NonAssociatedColdKey,
+    #[error("the amount exceeds what the limit price allows")]
+    SlippageTooHigh,
+    #[error("reserves too low")]
+    ReservesTooLow,
+    #[error("insufficient liquidity")]
+    InsufficientLiquidity,
+    #[error("swap input too large")]
+    SwapInputTooLarge,
+    #[error("price limit exceeded")]
+    PriceLimitExceeded,
+    #[error("no amount can be staked within the limit price")]
+    ZeroMaxStakeAmount,
+    #[error("operation id already used")]
+    OperationExists,
+    #[error("unknown operation (or not awaiting this step)")]
+    UnknownOperation,
+    #[error("operation id empty or too long")]
+    InvalidOperationId,
+    #[error("stake transfers are disallowed on this subnet")]
+    TransferDisallowed,
+    #[error("origin and destination are the same")]
+    SameNetuid,
+    #[error("not permitted on the root subnet")]
+    CannotBurnOrRecycleOnRootSubnet,
+    #[error("invalid parameter value")]
+    InvalidValue,
+    /// Epoch vectors of different lengths.
+    #[error("epoch result vectors differ in length")]
+    MalformedEpoch,
+    #[error("nothing to claim")]
+    NothingToClaim,
+}
+
+impl Rejection {
+    /// The error class name (what `Reply::Rejected { code }` carries).
+    pub fn code(&self) -> &'static str {
+        use Rejection::*;
+        match self {
+            BadOrigin => "BadOrigin",
+            NotAdmin => "NotAdmin",
+            AlreadyApplied => "AlreadyApplied",
+            GenesisNotApplied => "GenesisNotApplied",
+            InvalidGenesis(_) => "InvalidGenesis",
+            BlockOutOfOrder { .. } => "BlockOutOfOrder",
+            SubnetNotExists => "SubnetNotExists",
+            SubtokenDisabled => "SubtokenDisabled",
+            AmountTooLow => "AmountTooLow",
+            NotEnoughStakeToWithdraw => "NotEnoughStakeToWithdraw",
+            NotEnoughBalanceToStake => "NotEnoughBalanceToStake",
+            HotKeyAccountNotExists => "HotKeyAccountNotExists",
+            NonAssociatedColdKey => "NonAssociatedColdKey",
+            SlippageTooHigh => "SlippageTooHigh",
+            ReservesTooLow => "ReservesTooLow",
+            InsufficientLiquidity => "InsufficientLiquidity",
+            SwapInputTooLarge => "SwapInputTooLarge",
+            PriceLimitExceeded => "PriceLimitExceeded",
+            ZeroMaxStakeAmount => "ZeroMaxStakeAmount",
+            OperationExists => "OperationExists",
+            UnknownOperation => "UnknownOperation",
+            InvalidOperationId => "InvalidOperationId",
+            TransferDisallowed => "TransferDisallowed",
+            SameNetuid => "SameNetuid",
+            CannotBurnOrRecycleOnRootSubnet => "CannotBurnOrRecycleOnRootSubnet",
+            InvalidValue => "InvalidValue",
+            MalformedEpoch => "MalformedEpoch",
+            NothingToClaim => "NothingToClaim",
+        }
+    }
+}
+
+impl From<pool::SwapError> for Rejection {
+    fn from(e: pool::SwapError) -> Self {
+        use pool::SwapError as S;
+        match e {
+            S::ReservesTooLow => Rejection::ReservesTooLow,
+            S::SwapInputTooLarge => Rejection::SwapInputTooLarge,
+            S::PriceLimitExceeded => Rejection::PriceLimitExceeded,
+            S::InsufficientLiquidity => Rejection::InsufficientLiquidity,
+            S::ReservesOutOfBalance => Rejection::ReservesTooLow,
+            S::AmountTooLow => Rejection::AmountTooLow,
+            S::ZeroMaxStakeAmount => Rejection::ZeroMaxStakeAmount,
+            S::InvalidArguments(_) => Rejection::InvalidValue,
+        }
+    }
+}
+
+impl From<pool::ShareError> for Rejection {
+    fn from(e: pool::ShareError) -> Self {
+        match e {
+            pool::ShareError::ZeroShares => Rejection::InsufficientLiquidity,
+            pool::ShareError::NotEnoughStake => Rejection::NotEnoughStakeToWithdraw,
+            pool::ShareError::Overflow => Rejection::InsufficientLiquidity,
+        }
+    }
+}

@@ -1,0 +1,875 @@
+//! The amm state, the copy-on-write transaction every decision runs in, and
+//! how events change the state.
+//!
+//! Why a transaction: a staking op, a coinbase or an epoch payout is a
+//! sequence of steps where each step reads what the previous one changed
+//! (two credits to one share pool, a claim that sells into a pool the
+//! coinbase just changed). `decide` therefore runs against a [`Tx`], a
+//! layer over `&Amm` that copies an entry the first time it is written, and
+//! *emits* each event by applying it to the layer. `evolve` applies one
+//! event to a fresh layer and commits it. There is a single `apply`, so
+//! replay equals live by construction, and a rejection (an `Err` before the
+//! layer is committed) changes nothing.
+//!
+//! Only `BTreeMap`s/`BTreeSet`s: the bincode encoding is canonical, so the
+//! digest compares states across processes and replays.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeBounds;
+
+use keys::AccountId;
+use pool::{Mechanism, Perquintill, Pool, SharePool};
+use serde::{Deserialize, Serialize};
+
+use crate::command::RootClaimType;
+use crate::event::*;
+use crate::params::{AmmParams, SubnetParam};
+
+/// The lowest and highest account ids, for range scans over tuple keys.
+pub(crate) const ID_MIN: AccountId = AccountId([0; 32]);
+pub(crate) const ID_MAX: AccountId = AccountId([0xFF; 32]);
+
+/// One subnet: its pool, its emission state and its counters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub netuid: u16,
+    pub mechanism: Mechanism,
+    /// `SubnetTAO` (RAO).
+    pub tao: u64,
+    /// `SubnetAlphaIn`.
+    pub alpha_in: u64,
+    /// `SubnetAlphaOut`: stakes + protocol alpha + pending pots + claimable
+    /// root dividends + burned + dust (see [`Amm::check_invariants`]).
+    pub alpha_out: u64,
+    /// `SubnetProtocolAlpha`: bought by chain buys.
+    pub protocol_alpha: u64,
+    /// Balancer quote weight (Perquintill parts).
+    pub quote_weight: u64,
+    /// `FeeRate` (u16 proportion).
+    pub fee_rate: u16,
+    /// `SubnetMovingPrice` (I96F32 bits).
+    pub moving_price_bits: i128,
+    /// `FirstEmissionBlockNumber` (set by `start_call`).
+    pub first_emission_block: Option<u64>,
+    pub subtoken_enabled: bool,
+    pub emission_enabled: bool,
+    pub registration_allowed: bool,
+    pub owner_cut_enabled: bool,
+    /// `SubnetOwnerCut` (u16 proportion).
+    pub owner_cut: u16,
+    pub owner: AccountId,
+    pub owner_hotkey: AccountId,
+    /// `MinerBurned` (U96F32 bits).
+    pub miner_burned_bits: u128,
+    /// Alpha burned (sell fees, burn_alpha, withheld owner incentive): still
+    /// in `alpha_out`, owned by no one.
+    pub burned_alpha: u64,
+    /// Alpha recycled (recycle_alpha, root alpha without the sell flag,
+    /// payouts nobody could receive): removed from `alpha_out`.
+    pub recycled_alpha: u64,
+    /// Rounding remainders: alpha minted into `alpha_out` that the separate
+    /// floors of the coinbase split and of the payout scaling left unassigned.
+    pub dust: u64,
+    /// Root dividends credited to `RootClaimable` and not yet claimed.
+    pub root_owed: u64,
+    /// Hotkeys holding a uid here (genesis neurons and `NeuronRegistered`).
+    pub neurons: BTreeSet<AccountId>,
+    pub tempo: u16,
+}
+
+impl Subnet {
+    /// The pool as the `pool` crate sees it.
+    pub fn pool(&self) -> Pool {
+        match self.mechanism {
+            Mechanism::Stable => Pool::stable(self.tao, self.alpha_in),
+            Mechanism::Dynamic => Pool::new(
+                self.tao,
+                self.alpha_in,
+                Perquintill::from_parts(self.quote_weight),
+                self.fee_rate,
+            )
+            .unwrap_or_else(|_| Pool::constant_product(self.tao, self.alpha_in)),
+        }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.netuid == 0
+    }
+}
+
+/// A hotkey's owner coldkey and delegate take.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotkeyInfo {
+    pub owner: AccountId,
+    /// Delegate take (u16 proportion).
+    pub take: u16,
+}
+
+/// One block's additions to a subnet's pending pots (a FIFO entry).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PotEntry {
+    pub server: u64,
+    pub validator: u64,
+    pub root: u64,
+    pub owner_cut: u64,
+}
+
+impl PotEntry {
+    pub fn total(&self) -> u64 {
+        self.server + self.validator + self.root + self.owner_cut
+    }
+
+    pub(crate) fn add(&mut self, o: &PotEntry) {
+        self.server += o.server;
+        self.validator += o.validator;
+        self.root += o.root;
+        self.owner_cut += o.owner_cut;
+    }
+}
+
+/// What the `op` query reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpStatus {
+    /// Awaiting the ledger's funding of this stake.
+    Pending {
+        request: StakeRequested,
+    },
+    Done {
+        summary: String,
+    },
+    Failed {
+        code: String,
+        message: String,
+    },
+}
+
+/// The whole amm state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amm {
+    pub params: AmmParams,
+    pub genesis_applied: bool,
+    /// Last block whose coinbase ran (0 before the first).
+    pub height: u64,
+    /// A block has run (the first may have any height above genesis).
+    pub started: bool,
+    /// `TotalStake`: Σ `SubnetTAO`.
+    pub total_stake: u64,
+    pub subnets: BTreeMap<u16, Subnet>,
+    pub hotkeys: BTreeMap<AccountId, HotkeyInfo>,
+    /// Share pools by (netuid, hotkey); holders are coldkeys.
+    pub pools: BTreeMap<(u16, AccountId), SharePool<AccountId>>,
+    /// Index: coldkey → its (netuid, hotkey) positions.
+    pub positions: BTreeMap<AccountId, BTreeSet<(u16, AccountId)>>,
+    /// Pending pots FIFO by (netuid, block).
+    pub pots: BTreeMap<(u16, u64), PotEntry>,
+    /// `RootClaimable[hotkey][netuid]` (I96F32 bits).
+    pub root_claimable: BTreeMap<(AccountId, u16), i128>,
+    /// `RootClaimed[(netuid, hotkey, coldkey)]`.
+    pub root_claimed: BTreeMap<(u16, AccountId, AccountId), u128>,
+    pub claim_types: BTreeMap<AccountId, RootClaimType>,
+    pub ops: BTreeMap<String, OpStatus>,
+    /// Stake weights last sent to consensus, by (netuid, hotkey).
+    pub reported: BTreeMap<(u16, AccountId), u64>,
+}
+
+/// A copy-on-write layer over one map.
+pub struct Layer<'a, K: Ord + Clone, V: Clone> {
+    base: &'a BTreeMap<K, V>,
+    diff: BTreeMap<K, Option<V>>,
+}
+
+impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
+    fn new(base: &'a BTreeMap<K, V>) -> Self {
+        Layer {
+            base,
+            diff: BTreeMap::new(),
+        }
+    }
+
+    pub fn get(&self, k: &K) -> Option<&V> {
+        match self.diff.get(k) {
+            Some(v) => v.as_ref(),
+            None => self.base.get(k),
+        }
+    }
+
+    pub fn contains(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        if !self.diff.contains_key(k) {
+            let v = self.base.get(k)?.clone();
+            self.diff.insert(k.clone(), Some(v));
+        }
+        self.diff.get_mut(k).and_then(|v| v.as_mut())
+    }
+
+    pub fn or_insert_with(&mut self, k: K, f: impl FnOnce() -> V) -> &mut V {
+        let base = self.base;
+        let slot = self
+            .diff
+            .entry(k.clone())
+            .or_insert_with(|| base.get(&k).cloned());
+        if slot.is_none() {
+            *slot = Some(f());
+        }
+        slot.as_mut().expect("just filled")
+    }
+
+    pub fn insert(&mut self, k: K, v: V) {
+        self.diff.insert(k, Some(v));
+    }
+
+    pub fn remove(&mut self, k: &K) {
+        self.diff.insert(k.clone(), None);
+    }
+
+    /// Keys in `range`, merged over base and layer, in order.
+    pub fn keys_in<R: RangeBounds<K> + Clone>(&self, range: R) -> Vec<K> {
+        let mut out: BTreeSet<K> = self
+            .base
+            .range(range.clone())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (k, v) in self.diff.range(range) {
+            if v.is_some() {
+                out.insert(k.clone());
+            } else {
+                out.remove(k);
+            }
+        }
+        out.into_iter().collect()
+    }
+}
+
+fn commit_map<K: Ord, V>(base: &mut BTreeMap<K, V>, diff: BTreeMap<K, Option<V>>) {
+    for (k, v) in diff {
+        match v {
+            Some(v) => {
+                base.insert(k, v);
+            }
+            None => {
+                base.remove(&k);
+            }
+        }
+    }
+}
+
+type Diff<K, V> = BTreeMap<K, Option<V>>;
+
+/// What a [`Tx`] changed, detached from the borrow of the base state.
+pub(crate) struct Changes {
+    params: AmmParams,
+    genesis_applied: bool,
+    height: u64,
+    started: bool,
+    total_stake: u64,
+    subnets: Diff<u16, Subnet>,
+    hotkeys: Diff<AccountId, HotkeyInfo>,
+    pools: Diff<(u16, AccountId), SharePool<AccountId>>,
+    positions: Diff<AccountId, BTreeSet<(u16, AccountId)>>,
+    pots: Diff<(u16, u64), PotEntry>,
+    root_claimable: Diff<(AccountId, u16), i128>,
+    root_claimed: Diff<(u16, AccountId, AccountId), u128>,
+    claim_types: Diff<AccountId, RootClaimType>,
+    ops: Diff<String, OpStatus>,
+    reported: Diff<(u16, AccountId), u64>,
+}
+
+/// A decision (or one event's application) in progress.
+pub struct Tx<'a> {
+    pub params: AmmParams,
+    pub genesis_applied: bool,
+    pub height: u64,
+    pub started: bool,
+    pub total_stake: u64,
+    pub subnets: Layer<'a, u16, Subnet>,
+    pub hotkeys: Layer<'a, AccountId, HotkeyInfo>,
+    pub pools: Layer<'a, (u16, AccountId), SharePool<AccountId>>,
+    pub positions: Layer<'a, AccountId, BTreeSet<(u16, AccountId)>>,
+    pub pots: Layer<'a, (u16, u64), PotEntry>,
+    pub root_claimable: Layer<'a, (AccountId, u16), i128>,
+    pub root_claimed: Layer<'a, (u16, AccountId, AccountId), u128>,
+    pub claim_types: Layer<'a, AccountId, RootClaimType>,
+    pub ops: Layer<'a, String, OpStatus>,
+    pub reported: Layer<'a, (u16, AccountId), u64>,
+    /// Events emitted so far (each already applied to the layer).
+    pub events: Vec<AmmEvent>,
+    /// Pools whose value changed: their stake weights may have.
+    pub touched: BTreeSet<(u16, AccountId)>,
+    /// Every stake weight must be re-checked (TaoWeight changed).
+    pub touched_all: bool,
+}
+
+impl<'a> Tx<'a> {
+    pub fn new(base: &'a Amm) -> Self {
+        Tx {
+            params: base.params.clone(),
+            genesis_applied: base.genesis_applied,
+            height: base.height,
+            started: base.started,
+            total_stake: base.total_stake,
+            subnets: Layer::new(&base.subnets),
+            hotkeys: Layer::new(&base.hotkeys),
+            pools: Layer::new(&base.pools),
+            positions: Layer::new(&base.positions),
+            pots: Layer::new(&base.pots),
+            root_claimable: Layer::new(&base.root_claimable),
+            root_claimed: Layer::new(&base.root_claimed),
+            claim_types: Layer::new(&base.claim_types),
+            ops: Layer::new(&base.ops),
+            reported: Layer::new(&base.reported),
+            events: Vec::new(),
+            touched: BTreeSet::new(),
+            touched_all: false,
+        }
+    }
+
+    pub(crate) fn into_changes(self) -> Changes {
+        Changes {
+            params: self.params,
+            genesis_applied: self.genesis_applied,
+            height: self.height,
+            started: self.started,
+            total_stake: self.total_stake,
+            subnets: self.subnets.diff,
+            hotkeys: self.hotkeys.diff,
+            pools: self.pools.diff,
+            positions: self.positions.diff,
+            pots: self.pots.diff,
+            root_claimable: self.root_claimable.diff,
+            root_claimed: self.root_claimed.diff,
+            claim_types: self.claim_types.diff,
+            ops: self.ops.diff,
+            reported: self.reported.diff,
+        }
+    }
+
+    /// Applies `e` to the layer and records it.
+    pub fn emit(&mut self, e: AmmEvent) {
+        self.apply(&e);
+        self.events.push(e);
+    }
+
+    // ---- reads ------------------------------------------------------------
+
+    pub fn subnet(&self, netuid: u16) -> Option<&Subnet> {
+        self.subnets.get(&netuid)
+    }
+
+    /// All netuids (the set never changes inside one decision except at
+    /// genesis).
+    pub fn netuids(&self) -> Vec<u16> {
+        self.subnets.keys_in(..)
+    }
+
+    pub fn pool_of(&self, netuid: u16, hotkey: &AccountId) -> Option<&SharePool<AccountId>> {
+        self.pools.get(&(netuid, *hotkey))
+    }
+
+    /// A coldkey's alpha on (hotkey, netuid).
+    pub fn stake_of(&self, netuid: u16, hotkey: &AccountId, coldkey: &AccountId) -> u64 {
+        self.pool_of(netuid, hotkey)
+            .map(|p| p.value_of(coldkey))
+            .unwrap_or(0)
+    }
+
+    /// `TotalHotkeyAlpha[hotkey][netuid]`.
+    pub fn hotkey_alpha(&self, netuid: u16, hotkey: &AccountId) -> u64 {
+        self.pool_of(netuid, hotkey).map(|p| p.value).unwrap_or(0)
+    }
+
+    pub fn rate(&self, hotkey: &AccountId, netuid: u16) -> i128 {
+        self.root_claimable
+            .get(&(*hotkey, netuid))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn claimed(&self, netuid: u16, hotkey: &AccountId, coldkey: &AccountId) -> u128 {
+        self.root_claimed
+            .get(&(netuid, *hotkey, *coldkey))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Netuids with a root-claimable rate for `hotkey`.
+    pub fn rated_netuids(&self, hotkey: &AccountId) -> Vec<u16> {
+        self.root_claimable
+            .keys_in((*hotkey, 0)..=(*hotkey, u16::MAX))
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect()
+    }
+
+    // ---- the one place events change state --------------------------------
+
+    fn deposit(
+        &mut self,
+        netuid: u16,
+        hotkey: AccountId,
+        coldkey: AccountId,
+        alpha: u64,
+        shares: u128,
+    ) {
+        let pool = self
+            .pools
+            .or_insert_with((netuid, hotkey), SharePool::default);
+        // A restarting pool drops worthless share entries: keep the index true.
+        let dropped: Vec<AccountId> = if pool.value == 0 || pool.denominator == 0 {
+            pool.shares.keys().copied().collect()
+        } else {
+            Vec::new()
+        };
+        pool.apply_deposit(coldkey, alpha, shares);
+        for c in dropped {
+            if c != coldkey {
+                self.unindex(c, netuid, hotkey);
+            }
+        }
+        self.positions
+            .or_insert_with(coldkey, BTreeSet::new)
+            .insert((netuid, hotkey));
+        self.touched.insert((netuid, hotkey));
+    }
+
+    fn unindex(&mut self, coldkey: AccountId, netuid: u16, hotkey: AccountId) {
+        if let Some(set) = self.positions.get_mut(&coldkey) {
+            set.remove(&(netuid, hotkey));
+            if set.is_empty() {
+                self.positions.remove(&coldkey);
+            }
+        }
+    }
+
+    fn withdraw(
+        &mut self,
+        netuid: u16,
+        hotkey: AccountId,
+        coldkey: AccountId,
+        alpha: u64,
+        shares: u128,
+    ) {
+        let mut gone = false;
+        if let Some(pool) = self.pools.get_mut(&(netuid, hotkey)) {
+            pool.apply_withdraw(&coldkey, alpha, shares);
+            gone = pool.shares_of(&coldkey) == 0;
+        }
+        if gone {
+            self.unindex(coldkey, netuid, hotkey);
+        }
+        self.touched.insert((netuid, hotkey));
+    }
+
+    fn credit_hotkey(&mut self, netuid: u16, hotkey: AccountId, alpha: u64) {
+        self.pools
+            .or_insert_with((netuid, hotkey), SharePool::default)
+            .credit(alpha);
+        self.touched.insert((netuid, hotkey));
+    }
+
+    fn set_claimed(&mut self, sets: &[ClaimedSet]) {
+        for c in sets {
+            self.root_claimed
+                .insert((c.netuid, c.hotkey, c.coldkey), c.claimed);
+        }
+    }
+
+    fn with_subnet(&mut self, netuid: u16, f: impl FnOnce(&mut Subnet)) {
+        if let Some(s) = self.subnets.get_mut(&netuid) {
+            f(s);
+        }
+    }
+
+    pub(crate) fn apply(&mut self, e: &AmmEvent) {
+        match e {
+            AmmEvent::GenesisApplied(g) => self.apply_genesis(&g.genesis),
+            AmmEvent::CoinbaseRan(c) => {
+                for s in &c.subnets {
+                    let credit = s.tao_in + s.excess_tao;
+                    self.with_subnet(s.netuid, |sn| {
+                        sn.tao = s.tao_reserve;
+                        sn.alpha_in = s.alpha_reserve;
+                        sn.alpha_out = s.alpha_outstanding;
+                        sn.quote_weight = s.quote_weight;
+                        sn.moving_price_bits = s.moving_price_bits;
+                        sn.protocol_alpha += s.bought_alpha;
+                        sn.recycled_alpha += s.root_recycled;
+                        sn.dust += s.alpha_out.saturating_sub(
+                            s.owner_cut + s.server + s.validator + s.root + s.root_recycled,
+                        );
+                    });
+                    self.total_stake += credit;
+                    let entry = PotEntry {
+                        server: s.server,
+                        validator: s.validator,
+                        root: s.root,
+                        owner_cut: s.owner_cut,
+                    };
+                    if entry.total() > 0 {
+                        self.pots.insert((s.netuid, c.block), entry);
+                    }
+                }
+                self.height = c.block;
+                self.started = true;
+            }
+            AmmEvent::StakeRequested(r) => {
+                self.ops
+                    .insert(r.op.clone(), OpStatus::Pending { request: r.clone() });
+            }
+            AmmEvent::StakeFailed(f) => {
+                self.ops.insert(
+                    f.op.clone(),
+                    OpStatus::Failed {
+                        code: f.code.clone(),
+                        message: f.message.clone(),
+                    },
+                );
+            }
+            AmmEvent::TaoSettlement(_) => {}
+            AmmEvent::StakeWeights(w) => {
+                for (n, h, v) in &w.entries {
+                    self.reported.insert((*n, *h), *v);
+                }
+            }
+            AmmEvent::StakeAdded(a) => {
+                self.deposit(a.netuid, a.hotkey, a.coldkey, a.alpha, a.shares);
+                self.with_subnet(a.netuid, |s| {
+                    s.tao = a.tao_reserve;
+                    s.alpha_in = a.alpha_reserve;
+                    s.alpha_out += a.alpha;
+                });
+                self.total_stake += a.tao;
+                self.set_claimed(&a.root_claimed);
+            }
+            AmmEvent::StakeRemoved(r) => {
+                self.withdraw(r.netuid, r.hotkey, r.coldkey, r.alpha, r.shares);
+                self.with_subnet(r.netuid, |s| {
+                    s.tao = r.tao_reserve;
+                    s.alpha_in = r.alpha_reserve;
+                    s.alpha_out -= r.alpha_sold;
+                    s.burned_alpha += r.fee_alpha;
+                });
+                self.total_stake -= r.tao_out;
+                self.set_claimed(&r.root_claimed);
+            }
+            AmmEvent::StakeTransferred(t) => {
+                self.withdraw(
+                    t.netuid,
+                    t.from_hotkey,
+                    t.from_coldkey,
+                    t.alpha,
+                    t.shares_removed,
+                );
+                self.deposit(t.netuid, t.to_hotkey, t.to_coldkey, t.alpha, t.shares_added);
+                self.set_claimed(&t.root_claimed);
+            }
+            AmmEvent::AlphaRecycled(r) => {
+                self.withdraw(r.netuid, r.hotkey, r.coldkey, r.alpha, r.shares);
+                self.with_subnet(r.netuid, |s| {
+                    s.alpha_out -= r.alpha;
+                    s.recycled_alpha += r.alpha;
+                });
+            }
+            AmmEvent::AlphaBurned(b) => {
+                self.withdraw(b.netuid, b.hotkey, b.coldkey, b.alpha, b.shares);
+                self.with_subnet(b.netuid, |s| s.burned_alpha += b.alpha);
+            }
+            AmmEvent::OpCompleted(o) => {
+                self.ops.insert(
+                    o.op.clone(),
+                    OpStatus::Done {
+                        summary: o.summary.clone(),
+                    },
+                );
+            }
+            AmmEvent::EpochPaid(p) => {
+                for key in self.pots.keys_in((p.netuid, 0)..=(p.netuid, p.block)) {
+                    self.pots.remove(&key);
+                }
+                for c in &p.credits {
+                    match c {
+                        AlphaCredit::Stake {
+                            hotkey,
+                            coldkey,
+                            alpha,
+                            shares,
+                        } => self.deposit(p.netuid, *hotkey, *coldkey, *alpha, *shares),
+                        AlphaCredit::Hotkey { hotkey, alpha } => {
+                            self.credit_hotkey(p.netuid, *hotkey, *alpha)
+                        }
+                    }
+                }
+                for (h, rate) in &p.root_rates {
+                    self.root_claimable.insert((*h, p.netuid), *rate);
+                }
+                self.with_subnet(p.netuid, |s| {
+                    s.root_owed += p.root_owed;
+                    s.burned_alpha += p.burned;
+                    s.recycled_alpha += p.recycled;
+                    s.alpha_out -= p.recycled;
+                    s.dust += p.dust;
+                    s.miner_burned_bits = p.miner_burned_bits;
+                });
+            }
+            AmmEvent::RootClaimed(r) => {
+                self.root_claimed
+                    .insert((r.netuid, r.hotkey, r.coldkey), r.claimed);
+                match r.kept_shares {
+                    Some(shares) => {
+                        self.deposit(r.netuid, r.hotkey, r.coldkey, r.alpha, shares);
+                        self.with_subnet(r.netuid, |s| s.root_owed -= r.alpha);
+                    }
+                    None => {
+                        self.with_subnet(r.netuid, |s| {
+                            s.root_owed -= r.alpha;
+                            s.alpha_out -= r.alpha;
+                            s.tao = r.tao_reserve;
+                            s.alpha_in = r.alpha_reserve;
+                        });
+                        self.total_stake -= r.tao_out;
+                    }
+                }
+            }
+            AmmEvent::HotkeyAssociated(h) => {
+                let take = self.params.default_take;
+                self.hotkeys.insert(
+                    h.hotkey,
+                    HotkeyInfo {
+                        owner: h.coldkey,
+                        take,
+                    },
+                );
+            }
+            AmmEvent::NeuronSeen(n) => {
+                self.with_subnet(n.netuid, |s| {
+                    if let Some(r) = &n.replaced {
+                        s.neurons.remove(r);
+                    }
+                    s.neurons.insert(n.hotkey);
+                });
+                self.touched.insert((n.netuid, n.hotkey));
+            }
+            AmmEvent::ParamSet(p) => self.apply_param(p),
+            AmmEvent::RootClaimTypeSet(t) => {
+                self.claim_types.insert(t.coldkey, t.claim_type.clone());
+            }
+        }
+    }
+
+    fn apply_param(&mut self, p: &ParamSet) {
+        let n = p.netuid;
+        match &p.param {
+            SubnetParam::FeeRate(v) => self.with_subnet(n, |s| s.fee_rate = *v),
+            SubnetParam::EmissionEnabled(v) => self.with_subnet(n, |s| s.emission_enabled = *v),
+            SubnetParam::SubtokenEnabled(v) => self.with_subnet(n, |s| s.subtoken_enabled = *v),
+            SubnetParam::RegistrationAllowed(v) => {
+                self.with_subnet(n, |s| s.registration_allowed = *v)
+            }
+            SubnetParam::OwnerCutEnabled(v) => self.with_subnet(n, |s| s.owner_cut_enabled = *v),
+            SubnetParam::OwnerCut(v) => self.with_subnet(n, |s| s.owner_cut = *v),
+            SubnetParam::TaoWeight(v) => {
+                self.params.tao_weight = *v;
+                self.touched_all = true;
+            }
+            SubnetParam::MinStake(v) => self.params.min_stake = *v,
+            SubnetParam::StartCall => {
+                let at = p.block + 1;
+                self.with_subnet(n, |s| s.first_emission_block = Some(at))
+            }
+            SubnetParam::DelegateTake { hotkey, take } => {
+                if let Some(h) = self.hotkeys.get_mut(hotkey) {
+                    h.take = *take;
+                }
+            }
+        }
+    }
+
+    fn apply_genesis(&mut self, g: &crate::params::AmmGenesis) {
+        self.params = g.params.clone();
+        self.genesis_applied = true;
+        let p = &g.params;
+        let root = Subnet {
+            netuid: 0,
+            mechanism: Mechanism::Stable,
+            tao: 0,
+            alpha_in: 0,
+            alpha_out: 0,
+            protocol_alpha: 0,
+            quote_weight: Perquintill::HALF.deconstruct(),
+            fee_rate: 0,
+            moving_price_bits: 1i128 << 32,
+            first_emission_block: None,
+            subtoken_enabled: true,
+            emission_enabled: false,
+            registration_allowed: true,
+            owner_cut_enabled: false,
+            owner_cut: 0,
+            owner: AccountId::default(),
+            owner_hotkey: AccountId::default(),
+            miner_burned_bits: 0,
+            burned_alpha: 0,
+            recycled_alpha: 0,
+            dust: 0,
+            root_owed: 0,
+            neurons: BTreeSet::new(),
+            tempo: 0,
+        };
+        self.subnets.insert(0, root);
+        for gs in &g.subnets {
+            let mut neurons = BTreeSet::new();
+            for nn in &gs.neurons {
+                neurons.insert(nn.hotkey);
+            }
+            self.subnets.insert(
+                gs.netuid,
+                Subnet {
+                    netuid: gs.netuid,
+                    mechanism: Mechanism::Dynamic,
+                    tao: gs.tao_reserve,
+                    alpha_in: gs.alpha_reserve,
+                    alpha_out: 0,
+                    protocol_alpha: 0,
+                    quote_weight: Perquintill::HALF.deconstruct(),
+                    fee_rate: p.fee_rate,
+                    moving_price_bits: 0,
+                    first_emission_block: gs.first_emission_block,
+                    subtoken_enabled: true,
+                    emission_enabled: gs.emission_enabled,
+                    registration_allowed: true,
+                    owner_cut_enabled: true,
+                    owner_cut: p.owner_cut,
+                    owner: gs.owner,
+                    owner_hotkey: gs.owner_hotkey,
+                    miner_burned_bits: 0,
+                    burned_alpha: 0,
+                    recycled_alpha: 0,
+                    dust: 0,
+                    root_owed: 0,
+                    neurons,
+                    tempo: gs.tempo.unwrap_or(360),
+                },
+            );
+            self.total_stake += gs.tao_reserve;
+            let owner_pairs = std::iter::once((gs.owner_hotkey, gs.owner))
+                .chain(gs.neurons.iter().map(|nn| (nn.hotkey, nn.owner)));
+            for (hk, ck) in owner_pairs {
+                if !self.hotkeys.contains(&hk) {
+                    self.hotkeys.insert(
+                        hk,
+                        HotkeyInfo {
+                            owner: ck,
+                            take: p.default_take,
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl Amm {
+    pub(crate) fn commit(&mut self, c: Changes) {
+        self.params = c.params;
+        self.genesis_applied = c.genesis_applied;
+        self.height = c.height;
+        self.started = c.started;
+        self.total_stake = c.total_stake;
+        commit_map(&mut self.subnets, c.subnets);
+        commit_map(&mut self.hotkeys, c.hotkeys);
+        commit_map(&mut self.pools, c.pools);
+        commit_map(&mut self.positions, c.positions);
+        commit_map(&mut self.pots, c.pots);
+        commit_map(&mut self.root_claimable, c.root_claimable);
+        commit_map(&mut self.root_claimed, c.root_claimed);
+        commit_map(&mut self.claim_types, c.claim_types);
+        commit_map(&mut self.ops, c.ops);
+        commit_map(&mut self.reported, c.reported);
+    }
+
+    /// Applies one event (the `evolve` of the aggregate).
+    pub fn apply_event(&mut self, e: &AmmEvent) {
+        let changes = {
+            let mut tx = Tx::new(self);
+            tx.apply(e);
+            tx.into_changes()
+        };
+        self.commit(changes);
+    }
+
+    /// The accounting identities the amm keeps after every event.
+    ///
+    /// Per subnet, alpha: `Σ pool values (TotalHotkeyAlpha) + protocol
+    /// alpha + pending pots + root_owed + burned + dust == SubnetAlphaOut`, where
+    /// `dust` is exactly the rounding the coinbase split and the payout
+    /// scaling left (see [`Subnet::dust`]). TAO: `Σ SubnetTAO == TotalStake`;
+    /// root is 1:1 (`SubnetTAO[0] == SubnetAlphaOut[0]`). Share pools: the
+    /// denominator is the sum of the shares; the position index matches.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut tao_sum: u128 = 0;
+        let mut per_subnet: BTreeMap<u16, u128> = BTreeMap::new();
+        for ((n, h), p) in &self.pools {
+            p.check().map_err(|e| format!("pool ({n}, {h}): {e}"))?;
+            *per_subnet.entry(*n).or_default() += u128::from(p.value);
+            for c in p.shares.keys() {
+                if !self.positions.get(c).is_some_and(|s| s.contains(&(*n, *h))) {
+                    return Err(format!("position index misses ({n}, {h}) for {c}"));
+                }
+            }
+        }
+        for (c, set) in &self.positions {
+            for (n, h) in set {
+                if self
+                    .pools
+                    .get(&(*n, *h))
+                    .is_none_or(|p| p.shares_of(c) == 0)
+                {
+                    return Err(format!("position index has stale ({n}, {h}) for {c}"));
+                }
+            }
+        }
+        let mut pots: BTreeMap<u16, u128> = BTreeMap::new();
+        for ((n, _), e) in &self.pots {
+            *pots.entry(*n).or_default() += u128::from(e.total());
+        }
+        for (n, s) in &self.subnets {
+            tao_sum += u128::from(s.tao);
+            let lhs = per_subnet.get(n).copied().unwrap_or(0)
+                + u128::from(s.protocol_alpha)
+                + pots.get(n).copied().unwrap_or(0)
+                + u128::from(s.root_owed)
+                + u128::from(s.burned_alpha)
+                + u128::from(s.dust);
+            if lhs != u128::from(s.alpha_out) {
+                return Err(format!(
+                    "subnet {n}: stakes+protocol+pots+owed+burned+dust = {lhs} != alpha_out {}",
+                    s.alpha_out
+                ));
+            }
+            if s.mechanism == Mechanism::Dynamic
+                && pool::Balancer::new(Perquintill::from_parts(s.quote_weight)).is_err()
+            {
+                return Err(format!(
+                    "subnet {n}: quote weight {} out of bounds",
+                    s.quote_weight
+                ));
+            }
+        }
+        if let Some(root) = self.subnets.get(&0) {
+            if root.tao != root.alpha_out {
+                return Err(format!(
+                    "root is not 1:1: tao {} alpha_out {}",
+                    root.tao, root.alpha_out
+                ));
+            }
+        }
+        if tao_sum != u128::from(self.total_stake) {
+            return Err(format!(
+                "Σ SubnetTAO {tao_sum} != TotalStake {}",
+                self.total_stake
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! The network genesis file: one JSON document every service reads.
+//!
+//! The ledger's fields sit at the top level (so a ledger-only genesis,
+//! `{"balances": [...]}`, is still valid); `economy` holds the amm's
+//! parameters and `subnets` the subnets that exist at block 0. Each service
+//! takes its part: the ledger its balances plus the subnets' pool TAO as
+//! custody, the amm the parameters and pools, consensus the metagraphs.
+
+use amm_core::{AmmGenesis, AmmParams, GenesisSubnet};
+use anyhow::{bail, Context, Result};
+use ledger_core::Genesis;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkGenesis {
+    #[serde(flatten)]
+    pub ledger: Genesis,
+    #[serde(default)]
+    pub economy: AmmParams,
+    #[serde(default)]
+    pub subnets: Vec<GenesisSubnet>,
+}
+
+impl NetworkGenesis {
+    /// Reads and validates a genesis file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let g: NetworkGenesis =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        g.validate()
+            .with_context(|| format!("invalid genesis {}", path.display()))?;
+        Ok(g)
+    }
+
+    /// The rules a genesis must meet beyond each part's own.
+    pub fn validate(&self) -> Result<()> {
+        let mut netuids = BTreeSet::new();
+        for s in &self.subnets {
+            if s.netuid == 0 {
+                bail!("subnet 0 is the root network; it always exists");
+            }
+            if !netuids.insert(s.netuid) {
+                bail!("subnet {} appears twice", s.netuid);
+            }
+            if s.tao_reserve == 0 || s.alpha_reserve == 0 {
+                bail!("subnet {} needs non-zero tao and alpha reserves", s.netuid);
+            }
+            let mut hotkeys = BTreeSet::new();
+            for n in &s.neurons {
+                if !hotkeys.insert(n.hotkey) {
+                    bail!(
+                        "hotkey {} registered twice on subnet {}",
+                        n.hotkey,
+                        s.netuid
+                    );
+                }
+            }
+        }
+        if !self.ledger.custody.is_empty() && !self.subnets.is_empty() {
+            bail!("give subnets (their tao_reserve becomes custody) or custody, not both");
+        }
+        self.ledger_genesis()
+            .validate()
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(())
+    }
+
+    /// The ledger's genesis: the subnets' pool TAO is held in custody, and
+    /// coinbase credit never expires: in a network the amm claims every
+    /// block's credit through its event stream, however late it runs, and
+    /// credit recycled under it would leave its pools without custody.
+    pub fn ledger_genesis(&self) -> Genesis {
+        let mut g = self.ledger.clone();
+        g.coinbase_claim_window = ledger_core::NEVER_EXPIRE;
+        if g.custody.is_empty() {
+            g.custody = self
+                .subnets
+                .iter()
+                .map(|s| (s.netuid, s.tao_reserve))
+                .collect();
+        }
+        g
+    }
+
+    /// The amm's genesis; its admin defaults to the ledger's.
+    pub fn amm_genesis(&self) -> AmmGenesis {
+        let mut params = self.economy.clone();
+        if params.admin.is_none() {
+            params.admin = self.ledger.admin;
+        }
+        params.existential_deposit = self.ledger.existential_deposit;
+        AmmGenesis {
+            params,
+            subnets: self.subnets.clone(),
+        }
+    }
+
+    /// Consensus's start-up commands: each genesis subnet and its neurons
+    /// (rejected, and so ignored, on a restart: they already exist).
+    pub fn consensus_start(&self) -> Vec<consensus_core::Command> {
+        use consensus_core::{Command, CommandBody, Origin, SubnetParams};
+        let mut cmds = Vec::new();
+        for s in &self.subnets {
+            let mut params = SubnetParams::default();
+            if let Some(t) = s.tempo {
+                params.tempo = t;
+            }
+            cmds.push(Command::new(
+                Origin::Clock,
+                CommandBody::CreateSubnet {
+                    netuid: s.netuid,
+                    owner: s.owner,
+                    owner_hotkey: s.owner_hotkey,
+                    params,
+                },
+            ));
+            for n in &s.neurons {
+                cmds.push(Command::new(
+                    Origin::Clock,
+                    CommandBody::RegisterNeuron {
+                        netuid: s.netuid,
+                        hotkey: n.hotkey,
+                        block: 0,
+                    },
+                ));
+            }
+        }
+        cmds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ledger_only_file_still_parses() {
+        let g: NetworkGenesis = serde_json::from_str(r#"{"balances": []}"#).unwrap();
+        assert!(g.subnets.is_empty());
+        assert_eq!(g.economy, AmmParams::default());
+        g.validate().unwrap();
+    }
+
+    #[test]
+    fn subnet_reserves_become_ledger_custody() {
+        let k = keys::AccountId([7; 32]);
+        let g = NetworkGenesis {
+            subnets: vec![GenesisSubnet {
+                netuid: 3,
+                owner: k,
+                owner_hotkey: k,
+                tao_reserve: 1_000,
+                alpha_reserve: 2_000,
+                first_emission_block: Some(0),
+                emission_enabled: true,
+                neurons: vec![],
+                tempo: Some(10),
+            }],
+            ..Default::default()
+        };
+        g.validate().unwrap();
+        assert_eq!(g.ledger_genesis().custody, vec![(3, 1_000)]);
+        let text = serde_json::to_string(&g).unwrap();
+        let back: NetworkGenesis = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, g);
+        assert_eq!(g.consensus_start().len(), 1);
+    }
+}
