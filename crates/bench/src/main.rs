@@ -71,10 +71,18 @@ struct Args {
     /// Also write the tables to this file.
     #[arg(long)]
     markdown: Option<std::path::PathBuf>,
-    /// Skip parts: any of `publish,e2e,replay` (for profiling one part).
+    /// Skip parts: any of `publish,e2e,replay,stake` (for profiling one part).
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
+    /// Offered stake rates (stakes/s), one open-loop run each.
+    #[arg(long, value_delimiter = ',')]
+    stake_rates: Option<Vec<usize>>,
+    /// Stakes per stake run (default 10_000; quick 3_000).
+    #[arg(long)]
+    stakes: Option<usize>,
 }
+
+mod stake;
 
 fn main() -> Result<()> {
     let args = Args::parse();
@@ -168,6 +176,33 @@ async fn run(args: Args) -> Result<()> {
             "Raw sled iteration and replay over the end-to-end log (last K)",
             &r,
         ));
+    }
+
+    if !skip("stake") {
+        let rates = args
+            .stake_rates
+            .clone()
+            .unwrap_or_else(|| vec![500, 1000, 2000]);
+        let m = args
+            .stakes
+            .unwrap_or(if args.quick { 3_000 } else { 10_000 });
+        let mut rows = Vec::new();
+        for &rate in &rates {
+            eprintln!("# stakes end to end at {rate}/s");
+            let r = stake::run(&url, &keys, &admin, rate, m).await?;
+            eprintln!(
+                "#   p50 {:.1} ms, p99 {:.1} ms",
+                f64::from(r.lat_us.get(r.lat_us.len() / 2).copied().unwrap_or(0)) / 1000.0,
+                f64::from(
+                    r.lat_us
+                        .get(r.lat_us.len() * 99 / 100)
+                        .copied()
+                        .unwrap_or(0)
+                ) / 1000.0
+            );
+            rows.push(r);
+        }
+        report.add(stake::table(&rows));
     }
 
     if !skip("replay") {

@@ -26,6 +26,7 @@ use envelope::{Envelope, EventMeta};
 use futures::{FutureExt, StreamExt};
 use keys::{CommandBody, Signed};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -243,6 +244,20 @@ pub async fn run<S: Service>(
 
     tracing::info!(service, last_seq = runtime.last_seq(), "service ready");
     let mut appends = 0u64;
+    // Last foreign event applied per source, as the store's checkpoints say:
+    // the inbox pipelines its deliveries, so after a failure it may resend
+    // events that did commit; they are recognised here and not applied twice.
+    let load_applied = |store: &Arc<dyn EventStore>| -> Result<BTreeMap<String, u64>, ShellError> {
+        let mut m = BTreeMap::new();
+        for source in S::sources() {
+            m.insert(
+                (*source).to_owned(),
+                store.checkpoint(&inbox_key(source))?.unwrap_or(0),
+            );
+        }
+        Ok(m)
+    };
+    let mut applied = load_applied(&store)?;
     loop {
         let first = tokio::select! {
             i = rx.recv() => match i { Some(i) => i, None => break },
@@ -258,6 +273,8 @@ pub async fn run<S: Service>(
         }
         let mut pendings = Vec::new();
         let mut replies: Vec<Responder<S>> = Vec::new();
+        // (source, seq) of each pending that consumes a foreign event.
+        let mut consumed: Vec<Option<(String, u64)>> = Vec::new();
         for input in inputs {
             match input {
                 Input::Command {
@@ -266,6 +283,7 @@ pub async fn run<S: Service>(
                     reply,
                 } => {
                     pendings.push(pending);
+                    consumed.push(None);
                     replies.push(Box::new(move |o| {
                         let _e = span.enter();
                         let r = to_reply(o);
@@ -280,6 +298,12 @@ pub async fn run<S: Service>(
                     trace,
                     done,
                 } => {
+                    let last = applied.get(&envelope.service).copied().unwrap_or(0);
+                    if envelope.seq <= last {
+                        tracing::info!(source = %envelope.service, seq = envelope.seq, "already applied; skipped");
+                        let _ = done.send(Ok(()));
+                        continue;
+                    }
                     let command = S::on_foreign(runtime.state(), &envelope);
                     let meta = EventMeta {
                         block: 0,
@@ -294,6 +318,7 @@ pub async fn run<S: Service>(
                         checkpoint: Some((inbox_key(&envelope.service), envelope.seq)),
                     });
                     let (source, seq) = (envelope.service.clone(), envelope.seq);
+                    consumed.push(Some((source.clone(), seq)));
                     replies.push(Box::new(move |o| {
                         let _ = done.send(match o {
                             Outcome::Failed(e) => Err(e),
@@ -310,6 +335,7 @@ pub async fn run<S: Service>(
                 Input::Tick { now_ms } => {
                     if let Some(c) = S::on_tick(runtime.state(), now_ms) {
                         pendings.push(internal(c, "clock"));
+                        consumed.push(None);
                         replies.push(Box::new(|o| {
                             if let Outcome::Failed(e) = o {
                                 tracing::error!(error = %e, "clock tick failed");
@@ -351,8 +377,20 @@ pub async fn run<S: Service>(
             }
             appended_tx.send_replace(runtime.last_seq());
         }
-        for (o, r) in outcomes.into_iter().zip(replies) {
+        let mut failed = false;
+        for ((o, r), c) in outcomes.into_iter().zip(replies).zip(consumed) {
+            match (&o, c) {
+                (Outcome::Failed(_), _) => failed = true,
+                (_, Some((source, seq))) => {
+                    applied.insert(source, seq);
+                }
+                _ => {}
+            }
             r(o);
+        }
+        if failed {
+            // The runtime rebuilt its state from the log; so must we.
+            applied = load_applied(&store)?;
         }
     }
     tracing::info!(service, last_seq = runtime.last_seq(), "service stopping");
@@ -363,6 +401,10 @@ pub async fn run<S: Service>(
     client.flush().await.ok();
     Ok(())
 }
+
+/// Foreign events handed to the processing loop before the oldest of them
+/// is committed (bounded by the consumer's `max_ack_pending` too).
+const INBOX_WINDOW: usize = 512;
 
 fn inbox_key(source: &str) -> String {
     format!("inbox:{source}")
@@ -775,66 +817,24 @@ async fn inbox_task<S: Service>(
         };
         reposition = false;
         tokio::pin!(messages);
+        // Deliveries are pipelined: up to INBOX_WINDOW are handed to the
+        // processing loop before the oldest is done, so one group commit
+        // covers many foreign events. Acks go out in order as each is done
+        // (committed with its checkpoint); `last_sent` is the newest seq
+        // handed over, `checkpoint` the newest acknowledged.
+        let mut last_sent = checkpoint;
+        let mut inflight: std::collections::VecDeque<(u64, bus::inbox::Delivery)> =
+            std::collections::VecDeque::new();
+        let mut dones = futures::stream::FuturesOrdered::new();
         loop {
-            let d = tokio::select! {
-                d = messages.next() => d,
+            let room = inflight.len() < INBOX_WINDOW;
+            tokio::select! {
+                biased;
                 _ = shutdown.changed() => return,
-            };
-            let d = match d {
-                Some(Ok(d)) => d,
-                Some(Err(e)) => {
-                    tracing::warn!(error = %e, source = inbox.source(), "inbox delivery failed");
-                    break;
-                }
-                None => break,
-            };
-            backoff.reset();
-            match verdict(checkpoint, d.envelope.seq) {
-                Verdict::Duplicate => {
-                    tracing::info!(
-                        seq = d.envelope.seq,
-                        delivered = d.delivered,
-                        "duplicate delivery skipped"
-                    );
-                    let _ = d.ack().await;
-                }
-                Verdict::Gap => {
-                    tracing::warn!(checkpoint, seq = d.envelope.seq, "inbox gap; repositioning");
-                    reposition = true;
-                    break;
-                }
-                Verdict::Apply => {
-                    let seq = d.envelope.seq;
-                    // One span per consumed event, child of the span that
-                    // produced it, so an operation is one trace across
-                    // services; events this causes carry this span's context.
-                    let span = tracing::info_span!(
-                        "consume",
-                        service = <S::Core as Aggregate>::SERVICE,
-                        source = %d.envelope.service,
-                        event = %d.envelope.event_type,
-                        seq,
-                        delivered = d.delivered,
-                    );
-                    if let Some(tc) = &d.envelope.trace {
-                        telemetry::set_parent_from_trace_context(&span, tc);
-                    }
-                    let trace = telemetry::trace_context_of(&span);
-                    let (dtx, drx) = oneshot::channel();
-                    if tx
-                        .send(Input::Foreign {
-                            envelope: d.envelope.clone(),
-                            trace,
-                            done: dtx,
-                        })
-                        .instrument(span.clone())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    match drx.instrument(span).await {
-                        Ok(Ok(())) => {
+                r = dones.next(), if !inflight.is_empty() => {
+                    let (seq, d) = inflight.pop_front().expect("one per done");
+                    match r {
+                        Some(Ok(Ok(()))) => {
                             checkpoint = seq;
                             applied += 1;
                             if abort_before_ack == Some(applied) {
@@ -846,6 +846,70 @@ async fn inbox_task<S: Service>(
                         _ => {
                             reposition = true;
                             break;
+                        }
+                    }
+                }
+                d = messages.next(), if room => {
+                    let d = match d {
+                        Some(Ok(d)) => d,
+                        Some(Err(e)) => {
+                            tracing::warn!(error = %e, source = inbox.source(), "inbox delivery failed");
+                            break;
+                        }
+                        None => break,
+                    };
+                    backoff.reset();
+                    match verdict(last_sent, d.envelope.seq) {
+                        Verdict::Duplicate => {
+                            tracing::info!(
+                                seq = d.envelope.seq,
+                                delivered = d.delivered,
+                                "duplicate delivery skipped"
+                            );
+                            // Acked only once nothing older is in flight, so
+                            // an ack never overtakes an unapplied event.
+                            if inflight.is_empty() {
+                                let _ = d.ack().await;
+                            }
+                        }
+                        Verdict::Gap => {
+                            tracing::warn!(last_sent, seq = d.envelope.seq, "inbox gap; repositioning");
+                            reposition = true;
+                            break;
+                        }
+                        Verdict::Apply => {
+                            let seq = d.envelope.seq;
+                            // One span per consumed event, child of the span that
+                            // produced it, so an operation is one trace across
+                            // services; events this causes carry this span's context.
+                            let span = tracing::info_span!(
+                                "consume",
+                                service = <S::Core as Aggregate>::SERVICE,
+                                source = %d.envelope.service,
+                                event = %d.envelope.event_type,
+                                seq,
+                                delivered = d.delivered,
+                            );
+                            if let Some(tc) = &d.envelope.trace {
+                                telemetry::set_parent_from_trace_context(&span, tc);
+                            }
+                            let trace = telemetry::trace_context_of(&span);
+                            let (dtx, drx) = oneshot::channel();
+                            if tx
+                                .send(Input::Foreign {
+                                    envelope: d.envelope.clone(),
+                                    trace,
+                                    done: dtx,
+                                })
+                                .instrument(span.clone())
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                            last_sent = seq;
+                            inflight.push_back((seq, d));
+                            dones.push_back(drx.instrument(span));
                         }
                     }
                 }

@@ -1,6 +1,8 @@
 //! Runs one bench case a fixed number of times, for instruction counts under
 //! `valgrind --tool=callgrind --toggle-collect=epoch_profile::measured`.
-//! Usage: `epoch_profile <original|yuma3_liquid> <64x256|256x256|128_subnets>`.
+//! Usage: `epoch_profile <original|yuma3_liquid> <64x256|256x256|128_subnets> [rounds]`; with
+//! `rounds`, the case is instead timed that many times and the median and minimum wall-clock
+//! time of one round are printed.
 
 use yuma::fixed_math::i64f64_from_u64;
 use yuma::{run_epoch, EpochContext, Hyperparameters, SubnetState};
@@ -90,6 +92,23 @@ fn main() {
         Some("128_subnets") => (0..128).map(|k| subnet(64, 256, &hp, 1000 + k)).collect(),
         _ => vec![subnet(64, 256, &hp, 7)],
     };
+    if let Some(rounds) = args.get(3).and_then(|r| r.parse::<usize>().ok()) {
+        let mut times: Vec<f64> = (0..rounds.max(1))
+            .map(|_| {
+                let t = std::time::Instant::now();
+                std::hint::black_box(measured(&hp, std::hint::black_box(&subnets)));
+                t.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        println!(
+            "median {:.1} us, min {:.1} us per round ({} rounds)",
+            times[times.len() / 2],
+            times[0],
+            times.len()
+        );
+        return;
+    }
     println!("{}", measured(&hp, &subnets));
 }
 

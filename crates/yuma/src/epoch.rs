@@ -4,26 +4,8 @@
 //! `last_tempo` block used by the recently-registered bond mask all arrive as arguments, so the
 //! caller owns scheduling (spec §8) and the engine never looks at a clock.
 
-use std::borrow::Cow;
-
-use fixed::types::{I32F32, I64F64};
+use fixed::types::I64F64;
 use serde::{Deserialize, Serialize};
-
-use crate::fixed_math::{
-    add, bonds_moving_average_alpha, fixed_proportion_to_u16, from_u64, i64f64_to_i32f32,
-    i64f64_to_u64, share_of_rao, sum, u16_proportion_to_fixed, LiquidAlpha, ONE, ZERO,
-};
-use crate::sparse::{
-    col_clip_sparse, inplace_col_max_upscale_sparse, inplace_col_normalize_sparse,
-    inplace_row_hadamard_sparse, inplace_row_normalize_sparse, interpolate_sparse,
-    liquid_ema_sparse, mat_ema_sparse, matmul_sparse, matmul_transpose_sparse,
-    row_sum_of_col_normalized_mat_vec_mul_sparse, row_sum_sparse, weighted_median_col_sparse,
-    SparseMatrix,
-};
-use crate::vector::{
-    inplace_mask_vector, inplace_normalize, inplace_normalize_64, inplace_normalize_using_sum,
-    is_topk_nonzero, is_zero, vec_mul,
-};
 
 /// Subnet hyperparameters read by the epoch, in their storage encodings (spec §2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,7 +164,7 @@ pub enum EpochError {
     TooManyUids(usize),
 }
 
-fn check_len(field: &'static str, got: usize, n: usize) -> Result<(), EpochError> {
+pub(crate) fn check_len(field: &'static str, got: usize, n: usize) -> Result<(), EpochError> {
     if got == n {
         Ok(())
     } else {
@@ -191,6 +173,11 @@ fn check_len(field: &'static str, got: usize, n: usize) -> Result<(), EpochError
 }
 
 /// Run one sparse epoch (`epoch_mechanism`) and return its outputs.
+///
+/// Inputs whose values stay in the ranges the chain produces (non-negative stake, rows whose
+/// weights sum below 2³¹, an EMA α in [0, 1], …) go through the fused engine (`fused.rs`);
+/// anything else through the helper-by-helper port (`generic.rs`).
+/// Both give bit-identical results (`tests::fused_matches_reference`).
 pub fn run_epoch(
     hp: &Hyperparameters,
     state: &SubnetState,
@@ -212,215 +199,211 @@ pub fn run_epoch(
     if let Some(cb) = &ctx.commit_blocks {
         check_len("commit_blocks", cb.len(), n)?;
     }
-    let owner = ctx.owner_uid.map(|u| u as usize).filter(|&u| u < n);
-    let block = ctx.current_block;
-
-    // §4.1 activity.
-    let inactive: Vec<bool> = state
-        .last_update
-        .iter()
-        .map(|&u| u.saturating_add(hp.activity_cutoff_blocks) < block)
-        .collect();
-    let active: Vec<bool> = inactive.iter().map(|b| !b).collect();
-
-    // §4.2 stake: threshold (owner exempt), I64F64 normalization, narrow to I32F32.
-    let mut filtered: Vec<I64F64> = state
-        .stake
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| {
-            if owner != Some(i) && i64f64_to_u64(s) < hp.stake_threshold {
-                I64F64::ZERO
-            } else {
-                s
-            }
-        })
-        .collect();
-    inplace_normalize_64(&mut filtered);
-    let stake: Vec<I32F32> = filtered.into_iter().map(i64f64_to_i32f32).collect();
-
-    // §4.3 permits: old ones (owner forced) mask this epoch, new ones are stored.
-    let mut old_permit = state.validator_permit.clone();
-    if let Some(o) = owner {
-        old_permit[o] = true;
+    match crate::fused::run_fused(hp, state, ctx) {
+        Some(out) => Ok(out),
+        None => crate::generic::run_epoch_generic(hp, state, ctx),
     }
-    let forbid: Vec<bool> = old_permit.iter().map(|b| !b).collect();
-    let mut new_permit = is_topk_nonzero(&stake, hp.max_allowed_validators as usize);
-    if let Some(o) = owner {
-        new_permit[o] = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed_math::i64f64_from_u64;
+    use crate::generic::run_epoch_generic as run_epoch_reference;
+    use proptest::prelude::*;
+
+    fn xorshift(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
     }
 
-    // §4.4 active stake.
-    let mut active_stake = stake.clone();
-    inplace_mask_vector(&inactive, &mut active_stake);
-    inplace_mask_vector(&forbid, &mut active_stake);
-    inplace_normalize(&mut active_stake);
-
-    // §4.5 weights: load (integers), permit rows, diagonal (owner keeps its own), outdated,
-    // commit-reveal, row-normalize.
-    let mut weights = SparseMatrix::with_capacity(n, state.weights.iter().map(Vec::len).sum());
-    for (i, row) in state.weights.iter().enumerate() {
-        if !forbid[i] {
-            let lu = state.last_update[i];
-            let cb = ctx.commit_blocks.as_ref().map(|c| c[i]);
-            for &(j, w) in row {
-                let ju = j as usize;
-                if ju >= n {
-                    continue; // get_weights_sparse filters uid_j < n
+    /// Run `epochs` chained epochs with both engines and require identical outputs.
+    fn check_chain(
+        hp: &Hyperparameters,
+        mut state: SubnetState,
+        mut ctx: EpochContext,
+        epochs: u64,
+        require_fused: bool,
+    ) -> Result<(), TestCaseError> {
+        for e in 0..epochs {
+            let a = run_epoch(hp, &state, &ctx);
+            let b = run_epoch_reference(hp, &state, &ctx);
+            prop_assert_eq!(&a, &b, "epoch {}", e);
+            if let Ok(want) = &b {
+                // The fused engine itself (not its fallback), when its guards accept the input.
+                let fused = crate::fused::run_fused(hp, &state, &ctx);
+                prop_assert!(fused.is_some() || !require_fused, "fused engine declined");
+                if let Some(got) = fused {
+                    prop_assert_eq!(&got, want, "epoch {} (fused)", e);
                 }
-                if ju == i && owner != Some(i) {
-                    continue;
-                }
-                let reg = state.block_at_registration[ju];
-                if lu <= reg {
-                    continue;
-                }
-                if let Some(cb) = cb {
-                    if cb < reg {
-                        continue;
-                    }
-                }
-                weights.push(j, from_u64(w as u64));
             }
+            let Ok(out) = a else { return Ok(()) };
+            out.apply_to(&mut state);
+            ctx.current_block += 1;
+            ctx.last_tempo += 1;
         }
-        weights.end_row();
+        Ok(())
     }
-    inplace_row_normalize_sparse(&mut weights);
 
-    // §4.6 consensus, §4.7 clipping and validator trust.
-    let kappa = u16_proportion_to_fixed(hp.kappa_u16);
-    let consensus = weighted_median_col_sparse(&active_stake, &weights, n, kappa);
-    let clipped = col_clip_sparse(&weights, &consensus);
-    let validator_trust = row_sum_sparse(&clipped);
-
-    // §4.8 ranks and incentive.
-    let mut incentive = matmul_sparse(&clipped, &active_stake, n);
-    inplace_normalize(&mut incentive);
-
-    // §4.9 weights for bonds.
-    let beta = u16_proportion_to_fixed(hp.bonds_penalty_u16);
-    // β = 0 and β = 1 select one of the inputs unchanged: borrow it instead of cloning.
-    let weights_for_bonds: Cow<'_, SparseMatrix> = if beta == ZERO {
-        Cow::Borrowed(&weights)
-    } else if beta == ONE {
-        Cow::Borrowed(&clipped)
-    } else {
-        Cow::Owned(interpolate_sparse(&weights, &clipped, n, beta))
-    };
-
-    // §4.10 stored bonds minus recently-registered columns.
-    let reg = &state.block_at_registration;
-    let last_tempo = ctx.last_tempo;
-    let load_bonds = |conv: &dyn Fn(u16) -> I32F32| {
-        let mut b = SparseMatrix::with_capacity(n, state.bonds.iter().map(Vec::len).sum());
-        for row in &state.bonds {
-            for &(j, v) in row {
-                // Bonds on columns ≥ n never reach the outputs (every consumer skips them), and
-                // scalar_vec_mask_sparse_matrix reads registration 0 for them.
-                let ju = j as usize;
-                if ju < n && last_tempo > reg[ju] {
-                    b.push(j, conv(v));
-                }
-            }
-            b.end_row();
-        }
-        b
-    };
-
-    // §5 bonds and dividends.
-    let mut dividends: Vec<I32F32>;
-    let ema_bonds: SparseMatrix;
-    if hp.yuma3 {
-        let bonds = load_bonds(&u16_proportion_to_fixed);
-        let liquid = hp.liquid_alpha && consensus.iter().any(|&c| c != ZERO);
-        ema_bonds = if liquid {
-            let low = u16_proportion_to_fixed(hp.alpha_low_u16);
-            let high = u16_proportion_to_fixed(hp.alpha_high_u16);
-            let steep = I32F32::from_bits((hp.alpha_sigmoid_steepness as i64) << 32);
-            let sigmoid = std::cell::RefCell::new(LiquidAlpha::new(low, high, steep));
-            liquid_ema_sparse(&weights_for_bonds, &bonds, &consensus, |c, w, b| {
-                sigmoid.borrow_mut().alpha(c, w, b)
+    fn hp_strategy() -> impl Strategy<Value = Hyperparameters> {
+        (
+            prop_oneof![Just(32767u16), any::<u16>()],
+            prop_oneof![Just(0u16), Just(65535u16), any::<u16>()],
+            prop_oneof![
+                Just(900_000u64),
+                Just(975_000u64),
+                0u64..1_000_000,
+                0u64..3_000_000
+            ],
+            any::<bool>(),
+            any::<bool>(),
+            1638u16..40000,
+            0u16..30000,
+            prop_oneof![Just(1000i16), any::<i16>()],
+            prop_oneof![1u16..8, Just(256u16)],
+            prop_oneof![Just(5000u64), 0u64..8],
+            prop_oneof![Just(0u64), 0u64..2000],
+        )
+            .prop_map(|h| Hyperparameters {
+                kappa_u16: h.0,
+                bonds_penalty_u16: h.1,
+                bonds_moving_average: h.2,
+                yuma3: h.3,
+                liquid_alpha: h.4,
+                alpha_low_u16: h.5,
+                alpha_high_u16: h.5.saturating_add(h.6),
+                alpha_sigmoid_steepness: h.7,
+                max_allowed_validators: h.8,
+                activity_cutoff_blocks: h.9,
+                stake_threshold: h.10,
             })
-        } else {
-            let alpha = bonds_moving_average_alpha(hp.bonds_moving_average);
-            mat_ema_sparse(&weights_for_bonds, &bonds, alpha)
-        };
-        let per_validator = row_sum_of_col_normalized_mat_vec_mul_sparse(&ema_bonds, n, &incentive);
-        dividends = vec_mul(&per_validator, &active_stake);
-        inplace_normalize(&mut dividends);
-    } else {
-        let mut bonds = load_bonds(&|v| from_u64(v as u64));
-        inplace_col_normalize_sparse(&mut bonds, n);
-        let mut delta = weights_for_bonds.into_owned();
-        inplace_row_hadamard_sparse(&mut delta, &active_stake);
-        inplace_col_normalize_sparse(&mut delta, n);
-        let alpha = bonds_moving_average_alpha(hp.bonds_moving_average);
-        let mut ema = mat_ema_sparse(&delta, &bonds, alpha);
-        inplace_col_normalize_sparse(&mut ema, n);
-        dividends = matmul_transpose_sparse(&ema, &incentive);
-        inplace_normalize(&mut dividends);
-        inplace_col_max_upscale_sparse(&mut ema, n);
-        ema_bonds = ema;
     }
 
-    // §4.12 emission.
-    let combined: Vec<I32F32> = incentive
-        .iter()
-        .zip(&dividends)
-        .map(|(&i, &d)| add(i, d))
-        .collect();
-    let emission_sum = sum(combined.iter().copied());
-    let mut norm_server = incentive.clone();
-    let mut norm_validator = dividends.clone();
-    let mut norm_combined = combined;
-    inplace_normalize_using_sum(&mut norm_server, emission_sum);
-    inplace_normalize_using_sum(&mut norm_validator, emission_sum);
-    inplace_normalize(&mut norm_combined);
-    if emission_sum == ZERO {
-        let fallback = if is_zero(&active_stake) {
-            &stake
-        } else {
-            &active_stake
-        };
-        norm_validator.clone_from(fallback);
-        norm_combined.clone_from(fallback);
-    }
-    let rao = ctx.rao_emission;
-    let to_rao = |v: &[I32F32]| {
-        v.iter()
-            .map(|&x| share_of_rao(x, rao))
-            .collect::<Vec<u64>>()
-    };
-
-    // §4.13 stored bonds.
-    let bonds_u16: Vec<Vec<(u16, u16)>> = (0..n)
-        .map(|i| {
-            if new_permit[i] {
-                let (c, v) = ema_bonds.row(i);
-                c.iter()
-                    .zip(v)
-                    .map(|(&j, &x)| (j, fixed_proportion_to_u16(x)))
-                    .collect()
-            } else if old_permit[i] {
-                Vec::new()
-            } else {
-                state.bonds[i].clone()
-            }
+    /// Small subnets with arbitrary rows: unsorted, duplicate columns, columns ≥ n, zeros.
+    fn case() -> impl Strategy<Value = (Hyperparameters, SubnetState, EpochContext)> {
+        (1usize..24, hp_strategy()).prop_flat_map(|(n, hp)| {
+            let row = proptest::collection::vec(
+                (
+                    0..n as u16 + 2,
+                    prop_oneof![Just(0u16), Just(65535u16), any::<u16>()],
+                ),
+                0..=n + 2,
+            );
+            let sorted_row = proptest::collection::btree_map(0..n as u16, any::<u16>(), 0..=n)
+                .prop_map(|m| m.into_iter().collect::<Vec<_>>());
+            let any_row = prop_oneof![row, sorted_row];
+            (
+                Just(hp),
+                proptest::collection::vec(
+                    prop_oneof![Just(0u64), 0u64..2000, 0u64..u64::MAX / 1024],
+                    n,
+                ),
+                proptest::collection::vec(any::<bool>(), n),
+                proptest::collection::vec(0u64..6, n),
+                proptest::collection::vec(0u64..6, n),
+                proptest::collection::vec(any_row.clone(), n),
+                proptest::collection::vec(any_row, n),
+                proptest::option::of(0..n as u16 + 1),
+                proptest::option::of(proptest::collection::vec(
+                    prop_oneof![Just(u64::MAX), 0u64..8],
+                    n,
+                )),
+                prop_oneof![Just(1_000_000_000u64), any::<u64>()],
+                6u64..10,
+            )
+                .prop_map(
+                    |(hp, stake, permit, lu, reg, weights, bonds, owner, cb, rao, block)| {
+                        let state = SubnetState {
+                            stake: stake.into_iter().map(i64f64_from_u64).collect(),
+                            validator_permit: permit,
+                            last_update: lu,
+                            block_at_registration: reg,
+                            weights,
+                            bonds,
+                        };
+                        let ctx = EpochContext {
+                            current_block: block,
+                            last_tempo: block - 1,
+                            rao_emission: rao,
+                            owner_uid: owner,
+                            commit_blocks: cb,
+                        };
+                        (hp, state, ctx)
+                    },
+                )
         })
-        .collect();
+    }
 
-    let u16s = |v: &[I32F32]| v.iter().map(|&x| fixed_proportion_to_u16(x)).collect();
-    Ok(EpochOutput {
-        stake_u16: u16s(&stake),
-        consensus_u16: u16s(&consensus),
-        incentive_u16: u16s(&incentive),
-        dividends_u16: u16s(&dividends),
-        validator_trust_u16: u16s(&validator_trust),
-        emission: to_rao(&norm_combined),
-        server_emission: to_rao(&norm_server),
-        validator_emission: to_rao(&norm_validator),
-        active,
-        validator_permit: new_permit,
-        bonds_u16,
-    })
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn fused_matches_reference((hp, state, ctx) in case()) {
+            check_chain(&hp, state, ctx, 3, false)?;
+        }
+    }
+
+    /// Bench-shaped subnets (dense random rows, warm bonds), every bond mode.
+    #[test]
+    fn fused_matches_reference_on_large_subnets() {
+        for (k, (validators, n)) in [(64usize, 256usize), (256, 256), (40, 97)]
+            .into_iter()
+            .enumerate()
+        {
+            for mode in 0..5u64 {
+                let mut s = 0x1234_5678 + k as u64 * 77 + mode;
+                let hp = Hyperparameters {
+                    max_allowed_validators: 256,
+                    yuma3: mode >= 2,
+                    liquid_alpha: mode >= 3,
+                    bonds_penalty_u16: [65535, 20000, 0, 0, 40000][mode as usize],
+                    bonds_moving_average: if mode >= 2 { 975_000 } else { 900_000 },
+                    ..Default::default()
+                };
+                let stake = (0..n)
+                    .map(|i| {
+                        if i < validators {
+                            1_000_000_000 + xorshift(&mut s) % 1_000_000_000_000
+                        } else {
+                            0
+                        }
+                    })
+                    .map(i64f64_from_u64)
+                    .collect();
+                let weights = (0..n)
+                    .map(|i| {
+                        if i < validators {
+                            let mut row = Vec::new();
+                            for j in 0..n as u16 {
+                                let r = xorshift(&mut s);
+                                if !r.is_multiple_of(8) {
+                                    row.push((j, (r >> 16) as u16));
+                                }
+                            }
+                            row
+                        } else {
+                            Vec::new()
+                        }
+                    })
+                    .collect();
+                let state = SubnetState {
+                    stake,
+                    validator_permit: vec![false; n],
+                    last_update: vec![10; n],
+                    block_at_registration: vec![0; n],
+                    weights,
+                    bonds: vec![Vec::new(); n],
+                };
+                let ctx = EpochContext {
+                    current_block: 100,
+                    last_tempo: 99,
+                    rao_emission: 1_000_000_000,
+                    ..Default::default()
+                };
+                check_chain(&hp, state, ctx, 5, true).unwrap();
+            }
+        }
+    }
 }

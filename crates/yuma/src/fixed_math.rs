@@ -73,7 +73,8 @@ pub struct Divisor {
     shift: u32,
     d: u64,
     recip: u64,
-    /// Numerators `0 ≤ a < limit` take the reciprocal path (`a << shift` fits a u64).
+    /// Numerators `0 ≤ a < limit` take the reciprocal path (`a << shift` fits a u64 and the
+    /// quotient an i64).
     limit: u64,
 }
 
@@ -94,12 +95,16 @@ impl Divisor {
         let tz = raw.trailing_zeros().min(FRAC);
         let d = (raw as u64) >> tz;
         let shift = FRAC - tz;
+        // Besides `a·2^shift < 2⁶⁴`, keep the quotient below 2⁶³ (so it is a valid i64 and
+        // checked_div would not fail): `a < 2^(63 − shift)·d` suffices.
+        let fits = 1u64 << (64 - shift).min(63);
+        let no_overflow = ((d as u128) << (63 - shift)).min(u64::MAX as u128) as u64;
         Divisor {
             raw,
             shift,
             d,
             recip: u64::MAX / d,
-            limit: 1u64 << (64 - shift).min(63),
+            limit: fits.min(no_overflow),
         }
     }
 
@@ -127,10 +132,8 @@ impl Divisor {
             q += 1;
             r -= self.d;
         }
-        match i64::try_from(q) {
-            Ok(q) => I32F32::from_bits(q),
-            Err(_) => ZERO,
-        }
+        // q = floor(a·2^shift / d) < 2⁶³ by the choice of `limit`.
+        I32F32::from_bits(q as i64)
     }
 
     #[cold]
@@ -243,23 +246,14 @@ pub fn i64f64_checked_div(a: I64F64, b: I64F64) -> Option<I64F64> {
     let ua = a.unsigned_abs();
     let ub = b.unsigned_abs();
     let q_hi = ua / ub;
-    let mut r = ua % ub;
+    let r = ua % ub;
     if q_hi >= (1u128 << 63) {
         return None;
     }
     let q_lo: u128 = if r >> 64 == 0 {
         (r << 64) / ub
     } else {
-        // Bitwise long division of (r · 2⁶⁴) by ub; r < ub < 2¹²⁷ so 2r never overflows.
-        let mut q = 0u128;
-        for bit in (0..64).rev() {
-            r <<= 1;
-            if r >= ub {
-                r -= ub;
-                q |= 1u128 << bit;
-            }
-        }
-        q
+        div_192_by_128(r, ub) as u128
     };
     let q = (q_hi << 64) | q_lo;
     if q > i128::MAX as u128 {
@@ -267,6 +261,31 @@ pub fn i64f64_checked_div(a: I64F64, b: I64F64) -> Option<I64F64> {
     }
     let q = q as i128;
     Some(I64F64::from_bits(if neg { -q } else { q }))
+}
+
+/// `floor(r·2⁶⁴ / d)` for `2⁶⁴ ≤ r < d < 2¹²⁸` (the quotient is below 2⁶⁴): one digit of
+/// Knuth's algorithm D in base 2⁶⁴. With `d` shifted so its top bit is set, the estimate
+/// `q̂ = min(⌊(top 128 bits of the numerator) / (top 64 bits of d)⌋, 2⁶⁴ − 1)` satisfies
+/// `q ≤ q̂ ≤ q + 2` (Knuth, TAOCP 4.3.1, Theorem B), and it is corrected by comparing `q̂·d`
+/// with the numerator exactly in 192 bits. Replaces a 64-step bitwise long division;
+/// `tests::i64f64_division_matches_bitwise` compares the two.
+fn div_192_by_128(r: u128, d: u128) -> u64 {
+    debug_assert!(r >> 64 != 0 && r < d);
+    let s = d.leading_zeros(); // < 64 since d > r ≥ 2⁶⁴
+    let dn = d << s;
+    let rn = r << s; // r < d, so no bit is lost
+    let (d_hi, d_lo) = ((dn >> 64) as u64, dn as u64);
+    let mut q = (rn / d_hi as u128).min(u64::MAX as u128) as u64;
+    loop {
+        // q·dn as 192 bits: high 128 bits `hi`, low 64 bits `lo`; the numerator is (rn, 0).
+        let p_lo = q as u128 * d_lo as u128;
+        let hi = q as u128 * d_hi as u128 + (p_lo >> 64);
+        let lo = p_lo as u64;
+        if hi < rn || (hi == rn && lo == 0) {
+            return q;
+        }
+        q -= 1;
+    }
 }
 
 /// `fixed64_to_u64`: floor of an I64F64, clamped to u64.
@@ -386,11 +405,49 @@ fn add_checked(a: I32F32, b: I32F32) -> Option<I32F32> {
 pub fn exp_safe(x: I32F32) -> I32F32 {
     let lo = I32F32::from_bits(-20i64 << FRAC);
     let hi = I32F32::from_bits(20i64 << FRAC);
-    let x = x.clamp(lo, hi);
-    match exp(x) {
-        Some(v) => v,
-        None if x <= ZERO => ZERO,
-        None => I32F32::MAX,
+    exp_within_20(x.clamp(lo, hi))
+}
+
+/// [`exp`] for `|x| ≤ 20`, where it never fails, without its overflow checks.
+///
+/// Why none can fire: every term is at most `x^k/k!·2³²` (each step floors), and
+/// `max_k 20^k/k! = 20²⁰/20! ≈ 4.3·10⁷`, so `term < 2⁵⁸`; the product `term·|x| < 2⁵⁸·2³⁷`
+/// shifted right by 32 is below 2⁶³ (the `checked_mul` bound), and the running sum is at most
+/// `e²⁰·2³² ≈ 2.1·10¹⁸ < 2⁶³` (the `checked_add` bound). `i64::MIN` is out of range, so the
+/// negation cannot fail either. `tests::exp_within_20_is_exact` compares it with [`exp`].
+#[inline]
+pub(crate) fn exp_within_20(x: I32F32) -> I32F32 {
+    debug_assert!(x.to_bits().unsigned_abs() <= 20u64 << FRAC);
+    if x == ZERO {
+        return ONE;
+    }
+    if x == ONE {
+        return I32F32::from_bits(E_I9F23_BITS << (FRAC - 23));
+    }
+    let neg = x < ZERO;
+    let xu = x.to_bits().unsigned_abs();
+    let mut result = xu + (1u64 << FRAC);
+    let mut term = xu;
+    macro_rules! step {
+        ($($i:literal)*) => {$(
+            term = ((term as u128 * xu as u128) >> FRAC) as u64 / $i;
+            if term == 0 {
+                return finish_unchecked(result, neg);
+            }
+            result += term;
+        )*};
+    }
+    step!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+    finish_unchecked(result, neg)
+}
+
+#[inline(always)]
+fn finish_unchecked(result: u64, neg: bool) -> I32F32 {
+    // result > 2³² when neg (|x| > 0 was added to 1): see [`finish`].
+    if neg {
+        I32F32::from_bits(recip_2_64(result) as i64)
+    } else {
+        I32F32::from_bits(result as i64)
     }
 }
 
@@ -451,20 +508,50 @@ impl LiquidAlpha {
     /// `liquid_alpha_sigmoid(consensus, weight, bond, low, high, steepness)`.
     #[inline]
     pub fn alpha(&mut self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
+        let key = self.key(consensus, weight, bond);
+        if let Some(a) = self.lookup(key) {
+            return a;
+        }
+        let alpha = self.alpha_from_exp(exp_safe(I32F32::from_bits(key)));
+        self.insert(key, alpha);
+        alpha
+    }
+
+    /// The sigmoid argument `mul(steepness / −100, combined − ½)`: α is a function of it.
+    #[inline]
+    pub(crate) fn key(&self, consensus: I32F32, weight: I32F32, bond: I32F32) -> i64 {
         let combined = if weight >= bond {
             sub(weight, consensus).clamp(ZERO, ONE)
         } else {
             sub(bond, weight).clamp(ZERO, ONE)
         };
         let half = I32F32::from_bits(1i64 << (FRAC - 1));
-        let arg = mul(self.slope, sub(combined, half));
-        let key = arg.to_bits();
-        let slot = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - LIQUID_CACHE_BITS);
-        let slot = slot as usize;
-        if self.keys[slot] == key {
-            return self.vals[slot];
-        }
-        let e = exp_safe(arg);
+        mul(self.slope, sub(combined, half)).to_bits()
+    }
+
+    #[inline]
+    fn slot(key: i64) -> usize {
+        ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - LIQUID_CACHE_BITS)) as usize
+    }
+
+    /// The memoized α for a sigmoid argument, if present.
+    #[inline]
+    pub(crate) fn lookup(&self, key: i64) -> Option<I32F32> {
+        let slot = Self::slot(key);
+        (self.keys[slot] == key).then(|| self.vals[slot])
+    }
+
+    /// Memoize α for a sigmoid argument.
+    #[inline]
+    pub(crate) fn insert(&mut self, key: i64, alpha: I32F32) {
+        let slot = Self::slot(key);
+        self.keys[slot] = key;
+        self.vals[slot] = alpha;
+    }
+
+    /// α from `e = exp_safe(key)`: `saturating_div(1, 1 + e)` mapped into `[low, high]`.
+    #[inline]
+    pub(crate) fn alpha_from_exp(&self, e: I32F32) -> I32F32 {
         let den = add(ONE, e).to_bits();
         // saturating_div(ONE, den) with den ≥ 1 (e ≥ 0): 2⁶⁴ / den, at most 2³².
         let sigmoid = if den == 1i64 << FRAC {
@@ -473,11 +560,44 @@ impl LiquidAlpha {
             I32F32::from_bits(recip_2_64(den as u64) as i64)
         };
         let alpha = add(self.low, mul(sigmoid, self.span));
-        let alpha = alpha.min(self.high).max(self.low);
-        self.keys[slot] = key;
-        self.vals[slot] = alpha;
-        alpha
+        alpha.min(self.high).max(self.low)
     }
+}
+
+/// [`exp_safe`] of four arguments at once: the four series advance in lock step (a finished
+/// series only adds zero terms: `0·x/i = 0`, and [`exp_within_20`] stops at the first zero
+/// term for the same reason), so the latency-bound term chains overlap. Bit-identical to four
+/// calls (`tests::exp_safe4_matches`).
+pub(crate) fn exp_safe4(x: [i64; 4]) -> [I32F32; 4] {
+    let lim = 20i64 << FRAC;
+    let xs = x.map(|b| b.clamp(-lim, lim));
+    let xu = xs.map(|b| b.unsigned_abs());
+    let mut term = xu;
+    let mut result = xu.map(|u| u + (1u64 << FRAC));
+    'series: {
+        macro_rules! step {
+            ($($i:literal)*) => {$(
+                for l in 0..4 {
+                    term[l] = ((term[l] as u128 * xu[l] as u128) >> FRAC) as u64 / $i;
+                    result[l] += term[l];
+                }
+                if term.iter().all(|&t| t == 0) {
+                    break 'series;
+                }
+            )*};
+        }
+        step!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+    }
+    let mut out = [ZERO; 4];
+    for l in 0..4 {
+        out[l] = if xs[l] == ONE.to_bits() {
+            I32F32::from_bits(E_I9F23_BITS << (FRAC - 23))
+        } else {
+            // x = 0 gives 1 + 0: ONE, as exp's shortcut.
+            finish_unchecked(result[l], xs[l] < 0)
+        };
+    }
+    out
 }
 
 #[cfg(test)]
@@ -624,6 +744,54 @@ mod tests {
     }
 
     #[test]
+    fn exp_within_20_is_exact() {
+        let limit = 20i64 << 32;
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        for k in 0..400_000i64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let bits = match k % 4 {
+                0 => (seed % (2 * limit as u64 + 1)) as i64 - limit,
+                1 => (seed % (12u64 << 32)) as i64 - (6i64 << 32),
+                2 => (seed % (1u64 << 33)) as i64 - (1i64 << 32),
+                _ => (seed % 4096) as i64 - 2048,
+            };
+            let x = I32F32::from_bits(bits);
+            assert_eq!(Some(exp_within_20(x)), exp(x), "{x}");
+        }
+        for bits in [-limit, limit, 0, 1 << 32, -(1 << 32), 1, -1] {
+            let x = I32F32::from_bits(bits);
+            assert_eq!(Some(exp_within_20(x)), exp(x), "{x}");
+        }
+    }
+
+    #[test]
+    fn exp_safe4_matches() {
+        let mut seed = 0x1d8e_4e27_c47d_124fu64;
+        for k in 0..100_000u64 {
+            let mut x = [0i64; 4];
+            for l in x.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *l = match (seed >> 60) % 4 {
+                    0 => (seed % (60u64 << 32)) as i64 - (30i64 << 32),
+                    1 => (seed % (12u64 << 32)) as i64 - (6i64 << 32),
+                    2 => {
+                        [0, 1 << 32, -(1 << 32), 20 << 32, -(20 << 32), 1, -1][(seed % 7) as usize]
+                    }
+                    _ => (seed as i64) >> (k % 40),
+                };
+            }
+            let got = exp_safe4(x);
+            for l in 0..4 {
+                assert_eq!(got[l], exp_safe(I32F32::from_bits(x[l])), "{}", x[l]);
+            }
+        }
+    }
+
+    #[test]
     fn exp_exact_on_dense_grid() {
         for k in -4000i64..4000 {
             let x = I32F32::from_bits(k * 0x0bad_cafe + (k & 7));
@@ -638,6 +806,58 @@ mod tests {
         ] {
             let x = I32F32::from_bits(bits);
             assert_eq!(exp(x), exp_reference(x), "{x}");
+        }
+    }
+
+    /// The bitwise long division [`div_192_by_128`] replaced.
+    fn div_192_by_128_bitwise(mut r: u128, ub: u128) -> u64 {
+        let mut q = 0u64;
+        for bit in (0..64).rev() {
+            let carry = r >> 127;
+            r <<= 1;
+            if carry == 1 || r >= ub {
+                r = r.wrapping_sub(ub);
+                q |= 1u64 << bit;
+            }
+        }
+        q
+    }
+
+    #[test]
+    fn i64f64_division_matches_bitwise() {
+        let mut seed = 0xdead_beef_1234_5678u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut checked = 0;
+        while checked < 200_000 {
+            let shape = next() % 4;
+            let d = match shape {
+                0 => ((next() as u128) << 64 | next() as u128) >> (next() % 64),
+                1 => (1u128 << 64) + (next() % 1000) as u128,
+                2 => ((next() as u128) << 64) | u64::MAX as u128,
+                _ => u128::MAX >> (next() % 63),
+            };
+            if d >> 64 == 0 || d <= (1u128 << 64) {
+                continue;
+            }
+            let r = match next() % 3 {
+                0 => d - 1 - (next() % 3) as u128,
+                1 => (1u128 << 64) + (next() as u128) % (d - (1u128 << 64)),
+                _ => ((next() as u128) << 64 | next() as u128) % d,
+            };
+            if r >> 64 == 0 {
+                continue;
+            }
+            assert_eq!(
+                div_192_by_128(r, d),
+                div_192_by_128_bitwise(r, d),
+                "{r} / {d}"
+            );
+            checked += 1;
         }
     }
 

@@ -12,11 +12,15 @@
 //! - [`vector`]: vector helpers of subtensor's `math.rs` (normalize, masks, top-k, max-upscale).
 //! - [`sparse`]: the sparse-matrix helpers of `math.rs` on a compressed-row layout, including
 //!   the weighted median and the liquid-alpha EMA.
-//! - [`epoch`]: the epoch itself ([`run_epoch`]) and its input/output types.
+//! - [`epoch`]: the epoch itself ([`run_epoch`]) and its input/output types; the work is done
+//!   by the fused engine (`fused`, integer kernels with range guards) or, for inputs outside
+//!   its ranges, by the helper-by-helper port (`generic`). Both are bit-identical.
 //! - [`scenario`]: JSON scenario replay for `taonet yuma run` ([`scenario::run_scenario`]).
 
 pub mod epoch;
 pub mod fixed_math;
+mod fused;
+mod generic;
 pub mod scenario;
 pub mod sparse;
 pub mod vector;

@@ -13,9 +13,9 @@ use crate::fixed_math::{add, mul, sub, sum, Divisor, ZERO};
 /// A row-major sparse matrix of I32F32 values (`Vec<Vec<(u16, I32F32)>>` in subtensor).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparseMatrix {
-    offsets: Vec<usize>,
-    cols: Vec<u16>,
-    vals: Vec<I32F32>,
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) cols: Vec<u16>,
+    pub(crate) vals: Vec<I32F32>,
 }
 
 impl SparseMatrix {
@@ -542,6 +542,7 @@ pub fn weighted_median(
 /// recurses lower, one below has `C_k ≤ minority` and recurses upper, and `t` itself is
 /// returned. So the result does not depend on the pivots, and any selection gives it;
 /// `tests::fast_median_matches_reference` checks this against the chain's algorithm.
+#[cfg_attr(not(test), allow(dead_code))]
 fn weighted_quantile(val: &mut [i64], stk: &mut [i64], minority: i64) -> i64 {
     let mut len = val.len().min(stk.len());
     let mut base = 0i64; // stake of the entries below the window
@@ -585,24 +586,138 @@ fn weighted_quantile(val: &mut [i64], stk: &mut [i64], minority: i64) -> i64 {
     }
 }
 
+/// [`weighted_quantile`] on `(score, stake)` pairs (reordered in place), by an MSB-first
+/// radix selection instead of pivots: the same characterization — the smallest score whose
+/// cumulative stake exceeds `minority`, or the largest score if none does — is found by
+/// narrowing the candidates to one 4-bit digit bucket at a time.
+///
+/// Invariant: every entry outside the window scores either below all window entries (their
+/// stake is `base`) or above them, `minority < base + stake(window)`, and every lower score's
+/// cumulative stake (at most `base`) is `≤ minority`. The bucket
+/// kept is the first whose cumulative stake exceeds `minority`, which preserves it; once the
+/// window holds one distinct score `v`, all lower scores have cumulative stake `≤ base ≤
+/// minority` and `v`'s is `> minority`. (A negative `minority` selects the smallest score:
+/// the first non-empty bucket every time.) Digits run over the bits where the window's scores
+/// still differ (signed scores are compared through `x ⊕ 2⁶³`). Requires positive stakes
+/// whose total (`total`, passed in) fits an i64; `tests::quantile_matches_pivot_search_on_ties` and
+/// `tests::fast_median_matches_reference` compare it with the pivot search.
+fn weighted_quantile_pairs(data: &mut [(i64, i64)], total: i64, minority: i64) -> i64 {
+    const SIGN: u64 = 1 << 63;
+    let Some(&(x0, _)) = data.first() else {
+        return 0;
+    };
+    let k0 = x0 as u64;
+    let mut diff = 0u64;
+    for &(x, _) in data.iter() {
+        diff |= x as u64 ^ k0;
+    }
+    if total <= minority {
+        return data.iter().map(|e| e.0).max().unwrap_or(0);
+    }
+    let mut base = 0i64;
+    let mut len = data.len();
+    loop {
+        if diff == 0 || len == 1 {
+            return data[0].0;
+        }
+        let shift = (63 - diff.leading_zeros()).saturating_sub(3);
+        let window = &mut data[..len];
+        let mut h = [0i64; 16];
+        for &(x, w) in window.iter() {
+            h[(((x as u64 ^ SIGN) >> shift) & 15) as usize] += w;
+        }
+        let mut digit = 0u64;
+        for &hd in &h {
+            // The first non-empty bucket holding a score whose cumulative stake exceeds
+            // `minority` (with `minority < base` that is the first non-empty one).
+            if hd > 0 && base + hd > minority {
+                break;
+            }
+            base += hd;
+            digit += 1;
+        }
+        // Keep the chosen bucket (branch-free compaction), then find the bits on which it
+        // still differs.
+        let mut kept = 0usize;
+        for i in 0..len {
+            let e = window[i];
+            window[kept] = e;
+            kept += (((e.0 as u64 ^ SIGN) >> shift) & 15 == digit) as usize;
+        }
+        len = kept;
+        let k0 = window[0].0 as u64;
+        diff = window[..len].iter().fold(0, |d, e| d | (e.0 as u64 ^ k0));
+    }
+}
+
+/// Column-major buffers of the median fast path, reused between calls on one thread so a
+/// 256 × 256 epoch does not zero a fresh megabyte every time.
+#[derive(Default)]
+struct MedianBuffers {
+    pairs: Vec<(i64, i64)>,
+    cols: Vec<ColumnFill>,
+}
+
+/// Per column: next free slot, stake of the rows present, last row seen (duplicate check).
+#[derive(Clone, Copy)]
+struct ColumnFill {
+    fill: usize,
+    present: i64,
+    last_row: usize,
+}
+
+thread_local! {
+    static MEDIAN_BUFFERS: std::cell::RefCell<MedianBuffers> =
+        std::cell::RefCell::new(MedianBuffers::default());
+}
+
 /// The fast path of [`weighted_median_col_sparse`]; `None` if a row repeats a column.
 fn fast_medians(
     use_stake: &[I32F32],
     staked_rows: &[usize],
     score: &SparseMatrix,
-    counts: &[usize],
+    columns: usize,
     total: i64,
     minority: i64,
 ) -> Option<Vec<I32F32>> {
-    let columns = counts.len() - 1;
+    MEDIAN_BUFFERS.with(|b| {
+        let mut b = b.borrow_mut();
+        fast_medians_in(
+            &mut b,
+            use_stake,
+            staked_rows,
+            score,
+            columns,
+            total,
+            minority,
+        )
+    })
+}
+
+fn fast_medians_in(
+    buf: &mut MedianBuffers,
+    use_stake: &[I32F32],
+    staked_rows: &[usize],
+    score: &SparseMatrix,
+    columns: usize,
+    total: i64,
+    minority: i64,
+) -> Option<Vec<I32F32>> {
     let k_rows = use_stake.len();
-    // Column j owns slots [counts[j] + j, counts[j + 1] + j + 1).
-    let mut fill: Vec<usize> = (0..columns).map(|j| counts[j] + j).collect();
-    let size = counts[columns] + columns;
-    let mut val = vec![0i64; size];
-    let mut stk = vec![0i64; size];
-    let mut present = vec![0i64; columns];
-    let mut last_row = vec![usize::MAX; columns];
+    // Column j owns the slots [j·(k + 1), (j + 1)·(k + 1)): without duplicate columns a column
+    // has at most one entry per staked row, plus the spare slot.
+    let stride = k_rows + 1;
+    let size = columns * stride;
+    if buf.pairs.len() < size {
+        buf.pairs.resize(size, (0, 0));
+    }
+    buf.cols.clear();
+    buf.cols.extend((0..columns).map(|j| ColumnFill {
+        fill: j * stride,
+        present: 0,
+        last_row: usize::MAX,
+    }));
+    let MedianBuffers { pairs, cols } = buf;
     for (k, &r) in staked_rows.iter().enumerate() {
         if r == usize::MAX {
             continue;
@@ -610,33 +725,30 @@ fn fast_medians(
         let sk = use_stake[k].to_bits();
         let (c, v) = score.row(r);
         for (&j, &x) in c.iter().zip(v) {
-            let ju = j as usize;
-            if ju >= columns {
+            let Some(col) = cols.get_mut(j as usize) else {
                 continue;
-            }
-            if last_row[ju] == k {
+            };
+            if col.last_row == k {
                 return None;
             }
-            last_row[ju] = k;
-            let f = fill[ju];
-            val[f] = x.to_bits();
-            stk[f] = sk;
-            fill[ju] = f + 1;
-            present[ju] += sk;
+            col.last_row = k;
+            pairs[col.fill] = (x.to_bits(), sk);
+            col.fill += 1;
+            col.present += sk;
         }
     }
     let mut median = Vec::with_capacity(columns);
-    for j in 0..columns {
-        let a = counts[j] + j;
-        let mut b = fill[j];
+    for (j, col) in cols.iter().enumerate() {
+        let a = j * stride;
+        let mut b = col.fill;
         if b - a < k_rows {
-            val[b] = 0;
-            stk[b] = total - present[j];
+            pairs[b] = (0, total - col.present);
             b += 1;
         }
-        median.push(I32F32::from_bits(weighted_quantile(
-            &mut val[a..b],
-            &mut stk[a..b],
+        // Every column's pairs carry the full stake: present rows plus the spare slot.
+        median.push(I32F32::from_bits(weighted_quantile_pairs(
+            &mut pairs[a..b],
+            total,
             minority,
         )));
     }
@@ -668,7 +780,6 @@ pub fn weighted_median_col_sparse(
 
     // Column-major view of the staked rows: for each column, (k, value) in row order, so that a
     // duplicate column inside a row resolves as in the chain (last write wins).
-    let mut counts = vec![0usize; columns + 1];
     let mut staked_rows: Vec<usize> = Vec::with_capacity(k_rows);
     for (r, &s) in stake.iter().enumerate() {
         if s > ZERO && r < score.rows() {
@@ -677,6 +788,24 @@ pub fn weighted_median_col_sparse(
             staked_rows.push(usize::MAX);
         }
     }
+    // Fast path (see [`weighted_quantile`]): every stake positive, the stake total exact and
+    // no duplicate column inside a row. The column-major buffers then hold (score, stake)
+    // directly, with one spare slot per column for the rows without an entry (score 0).
+    let exact_total: i128 = use_stake.iter().map(|s| s.to_bits() as i128).sum();
+    if use_stake.iter().all(|&s| s > ZERO) && exact_total <= i64::MAX as i128 {
+        if let Some(m) = fast_medians(
+            &use_stake,
+            &staked_rows,
+            score,
+            columns,
+            exact_total as i64,
+            minority.to_bits(),
+        ) {
+            return m;
+        }
+    }
+
+    let mut counts = vec![0usize; columns + 1];
     for &r in &staked_rows {
         if r == usize::MAX {
             continue;
@@ -690,23 +819,6 @@ pub fn weighted_median_col_sparse(
     for j in 0..columns {
         counts[j + 1] += counts[j];
     }
-    // Fast path (see [`weighted_quantile`]): every stake positive, the stake total exact and
-    // no duplicate column inside a row. The column-major buffers then hold (score, stake)
-    // directly, with one spare slot per column for the rows without an entry (score 0).
-    let exact_total: i128 = use_stake.iter().map(|s| s.to_bits() as i128).sum();
-    if use_stake.iter().all(|&s| s > ZERO) && exact_total <= i64::MAX as i128 {
-        if let Some(m) = fast_medians(
-            &use_stake,
-            &staked_rows,
-            score,
-            &counts,
-            exact_total as i64,
-            minority.to_bits(),
-        ) {
-            return m;
-        }
-    }
-
     let mut fill = counts.clone();
     let total = counts[columns];
     let mut csc_k = vec![0usize; total];
@@ -1139,6 +1251,12 @@ mod tests {
             let mut v: Vec<i64> = score.iter().map(|x| x.to_bits()).collect();
             let mut w: Vec<i64> = stake.iter().map(|x| x.to_bits()).collect();
             prop_assert_eq!(weighted_quantile(&mut v, &mut w, minority), want.to_bits());
+            let mut pairs: Vec<(i64, i64)> =
+                score.iter().zip(&stake).map(|(x, s)| (x.to_bits(), s.to_bits())).collect();
+            prop_assert_eq!(
+                weighted_quantile_pairs(&mut pairs, total, minority),
+                want.to_bits()
+            );
         }
 
         #[test]
