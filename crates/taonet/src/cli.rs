@@ -262,6 +262,14 @@ pub struct UpCmd {
     /// Genesis file to start from (first start only).
     #[arg(long)]
     pub genesis: Option<PathBuf>,
+    /// Open N subnets at genesis (netuids 1..=N, first start only): each
+    /// a 1000 TAO / 1000 alpha pool, started, emitting, owned by the
+    /// cluster's admin key, whose owner hotkey is its first neuron.
+    #[arg(long, default_value_t = 0)]
+    pub subnets: u16,
+    /// Tempo of those subnets (blocks between epochs).
+    #[arg(long, default_value_t = 360)]
+    pub tempo: u16,
     /// Start, check that every service answers, stop, exit.
     #[arg(long, hide = true)]
     pub check: bool,
@@ -559,6 +567,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             manual_blocks: u.manual_blocks,
             fund: u.fund,
             genesis: u.genesis,
+            subnets: u.subnets,
+            tempo: u.tempo,
             detach_check: u.check,
         })?,
         Cmd::Serve(s) => serve::serve(serve::ServeArgs {

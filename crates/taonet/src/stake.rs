@@ -356,17 +356,16 @@ pub fn portfolio_table(v: &Value) -> String {
     let _ = writeln!(out, "coldkey {}", s(&v["coldkey"]));
     let _ = writeln!(
         out,
-        "{:>6}  {:<48}  {:>22}  {:>14}  {:>22}",
-        "netuid", "hotkey", "alpha", "price", "TAO value"
+        "{:>6}  {:<48}  {:>22}  {:>22}",
+        "netuid", "hotkey", "alpha", "TAO value (spot)"
     );
     for p in v["positions"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,
-            "{:>6}  {:<48}  {:>22}  {:>14}  {:>22}",
+            "{:>6}  {:<48}  {:>22}  {:>22}",
             s(&p["netuid"]),
             s(&p["hotkey"]),
             format_tao(u(&p["alpha"])),
-            s(&p["price"]),
             format_tao(u(&p["tao_value"])),
         );
     }

@@ -29,6 +29,9 @@ pub struct UpArgs {
     pub manual_blocks: bool,
     pub fund: Vec<String>,
     pub genesis: Option<PathBuf>,
+    /// Demo subnets to open at genesis, and their tempo.
+    pub subnets: u16,
+    pub tempo: u16,
     /// Exit after start-up (for scripts and tests that only need it up).
     pub detach_check: bool,
 }
@@ -106,11 +109,12 @@ fn genesis(args: &UpArgs) -> Result<(PathBuf, bool)> {
     if path.exists() {
         if !args.fund.is_empty()
             || args.genesis.is_some()
+            || args.subnets > 0
             || args.block_time_ms.is_some()
             || args.manual_blocks
         {
             eprintln!(
-                "note: {} exists (the ledger applied it on first start); --fund/--genesis/--block-time-ms/--manual-blocks are ignored",
+                "note: {} exists (the ledger applied it on first start); --fund/--genesis/--subnets/--block-time-ms/--manual-blocks are ignored",
                 path.display()
             );
         }
@@ -133,6 +137,29 @@ fn genesis(args: &UpArgs) -> Result<(PathBuf, bool)> {
         g.ledger.clock = Clock::Manual;
     } else if let Some(ms) = args.block_time_ms {
         g.ledger.clock = Clock::Auto { block_time_ms: ms };
+    }
+    if args.subnets > 0 {
+        if !g.subnets.is_empty() {
+            bail!("--subnets and a genesis file with subnets: choose one");
+        }
+        let owner = match g.ledger.admin {
+            Some(a) => a,
+            None => data_key(&args.data, "admin")?.public(),
+        };
+        for netuid in 1..=args.subnets {
+            let hotkey = data_key(&args.data, &format!("subnet-{netuid}-owner-hotkey"))?.public();
+            g.subnets.push(amm_core::GenesisSubnet {
+                netuid,
+                owner,
+                owner_hotkey: hotkey,
+                tao_reserve: 1_000 * 1_000_000_000,
+                alpha_reserve: 1_000 * 1_000_000_000,
+                first_emission_block: Some(0),
+                emission_enabled: true,
+                neurons: vec![amm_core::GenesisNeuron { hotkey, owner }],
+                tempo: Some(args.tempo),
+            });
+        }
     }
     if g.ledger.admin.is_none() {
         g.ledger.admin = Some(data_key(&args.data, "admin")?.public());
