@@ -1,0 +1,247 @@
+//! Commands governance decides on, and who may send them.
+//!
+//! Users sign (`Origin::Signed(coldkey)`; the admin key for admin actions).
+//! The other services' events reach governance through its inbox and the
+//! shell turns them into `Origin::Peer` commands: blocks from the ledger,
+//! saga outcomes, stake and EMA prices from the amm, the epoch schedule and
+//! registration outcomes from consensus. Saga steps are keyed by the `op`
+//! id the client chose.
+
+use keys::AccountId;
+use serde::{Deserialize, Serialize};
+
+use crate::params::{AdminAction, Config, Hyperparameter, SubnetIdentity};
+
+/// The services whose events governance consumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Peer {
+    Ledger,
+    Amm,
+    Consensus,
+}
+
+/// Who sent a command, as the shell established it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// A verified user signature (coldkey; the admin key for `Admin`).
+    Signed(AccountId),
+    /// Relayed from a peer service's event stream.
+    Peer(Peer),
+    /// The shell at start-up (genesis only).
+    Genesis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    pub origin: Origin,
+    pub body: CommandBody,
+}
+
+impl Command {
+    pub fn new(origin: Origin, body: CommandBody) -> Self {
+        Command { origin, body }
+    }
+}
+
+/// A hotkey's stake as the amm reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StakeReport {
+    /// (hotkey, TAO staked on root under it).
+    pub root: Vec<(AccountId, u64)>,
+    /// (hotkey, total stake TAO value over all subnets) for `StakeThreshold`.
+    pub hotkey_total: Vec<(AccountId, u64)>,
+    /// (coldkey, netuid, alpha of the coldkey on the subnet over all its
+    /// hotkeys) for locks.
+    pub coldkey_alpha: Vec<(AccountId, u16, u64)>,
+}
+
+/// What a command asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommandBody {
+    /// `Genesis`, once: the bootstrap admin key (None: none at all), the
+    /// configuration and the first triumvirate; `last_lock` seeds
+    /// (`NetworkLastLockCost`, last lock block) as the chain's migrations
+    /// did (e.g. (1 250 TAO, now) ⇒ the next subnet costs 2 500 TAO).
+    /// Creates the root network.
+    ApplyGenesis {
+        admin: Option<AccountId>,
+        config: Config,
+        triumvirate: Vec<AccountId>,
+        last_lock: (u64, u64),
+    },
+
+    // ---- peers ---------------------------------------------------------
+    /// `Peer(Ledger)`: block `height` (the next one; the first may be any).
+    /// Burn prices decay, root's interval counter resets on its tempo.
+    Block {
+        height: u64,
+    },
+    /// `Peer(Ledger)`: the current block emission (RAO), which scales the
+    /// lock reduction interval.
+    BlockEmission {
+        rao: u64,
+    },
+    /// `Peer(Ledger)`: the registration lock of `op` is held.
+    LockConfirmed {
+        op: String,
+    },
+    /// `Peer(Ledger)`: the ledger refused the lock (e.g. balance).
+    LockRefused {
+        op: String,
+        code: String,
+    },
+    /// `Peer(Amm)`: the pool of `op`'s subnet is open.
+    PoolOpened {
+        op: String,
+    },
+    /// `Peer(Amm)`: the amm could not open the pool.
+    PoolRefused {
+        op: String,
+        code: String,
+    },
+    /// `Peer(Consensus)`: the metagraph of `op`'s subnet is open.
+    MetagraphOpened {
+        op: String,
+    },
+    /// `Peer(Consensus)`: consensus could not open the metagraph.
+    MetagraphRefused {
+        op: String,
+        code: String,
+    },
+    /// `Peer(Amm)`: (netuid, EMA price as I96F32 bits, SubnetAlphaOut);
+    /// unknown netuids are skipped.
+    Market {
+        entries: Vec<(u16, i128, u64)>,
+    },
+    /// `Peer(Amm)`: stake figures (replacing earlier values of the same keys).
+    Stakes(StakeReport),
+    /// `Peer(Consensus)`: a subnet's next automatic epoch block and whether
+    /// a triggered epoch is pending; `epoch_ran`: an epoch just ran (pending
+    /// childkeys apply, the conviction takeover is evaluated).
+    EpochSchedule {
+        netuid: u16,
+        next_epoch_block: u64,
+        trigger_pending: bool,
+        epoch_ran: bool,
+    },
+    /// `Peer(Consensus)`: the paid registration `op` holds `uid`.
+    NeuronRegistered {
+        op: String,
+        uid: u16,
+        replaced: Option<AccountId>,
+    },
+    /// Any peer: the neuron registration `op` failed with `code`;
+    /// `refund` is TAO the ledger gives back (0 if nothing was taken).
+    NeuronRegistrationFailed {
+        op: String,
+        code: String,
+        refund: u64,
+    },
+
+    // ---- subnets (Signed(coldkey)) -------------------------------------
+    /// `register_network(_with_identity)`; `max_lock_cost` refuses a lock
+    /// cost above it (`CannotAffordLockCost`).
+    RegisterNetwork {
+        op: String,
+        hotkey: AccountId,
+        identity: Option<SubnetIdentity>,
+        max_lock_cost: Option<u64>,
+    },
+    StartCall {
+        netuid: u16,
+    },
+    SetSubnetOwnerHotkey {
+        netuid: u16,
+        hotkey: AccountId,
+    },
+    SetSubnetIdentity {
+        netuid: u16,
+        identity: SubnetIdentity,
+    },
+    UpdateSymbol {
+        netuid: u16,
+        symbol: u16,
+    },
+    /// An owner hyperparameter (rate-limited; Root uses `Admin`).
+    SetHyperparameter {
+        netuid: u16,
+        param: Hyperparameter,
+    },
+
+    // ---- neurons -------------------------------------------------------
+    /// `burned_register` / `register_limit` (`limit_price` in RAO).
+    BurnedRegister {
+        op: String,
+        netuid: u16,
+        hotkey: AccountId,
+        limit_price: Option<u64>,
+    },
+
+    // ---- root ----------------------------------------------------------
+    RootRegister {
+        hotkey: AccountId,
+    },
+    /// `adjust_senate(hotkey)`: a root member takes a free or weaker seat.
+    AdjustSenate {
+        hotkey: AccountId,
+    },
+
+    // ---- delegation ----------------------------------------------------
+    DecreaseTake {
+        hotkey: AccountId,
+        take: u16,
+    },
+    IncreaseTake {
+        hotkey: AccountId,
+        take: u16,
+    },
+    /// `set_children`: (u64 proportion, child hotkey).
+    SetChildren {
+        hotkey: AccountId,
+        netuid: u16,
+        children: Vec<(u64, AccountId)>,
+    },
+    SetChildkeyTake {
+        hotkey: AccountId,
+        netuid: u16,
+        take: u16,
+    },
+
+    // ---- locks ---------------------------------------------------------
+    LockStake {
+        hotkey: AccountId,
+        netuid: u16,
+        amount: u64,
+    },
+    SetPerpetualLock {
+        netuid: u16,
+        perpetual: bool,
+    },
+    MoveLock {
+        destination_hotkey: AccountId,
+        netuid: u16,
+    },
+
+    // ---- collective ----------------------------------------------------
+    /// A triumvirate member proposes `action` for `duration` blocks.
+    Propose {
+        action: AdminAction,
+        duration: u64,
+    },
+    /// Signed by the coldkey owning `hotkey`, a senator.
+    Vote {
+        hotkey: AccountId,
+        id: u64,
+        approve: bool,
+    },
+    /// Anyone: close a decided or expired proposal.
+    Close {
+        id: u64,
+    },
+
+    // ---- authority -----------------------------------------------------
+    /// Signed by the bootstrap admin key.
+    Admin(AdminAction),
+    /// Signed by the admin key: its powers pass to the collective for good.
+    HandOverToCollective,
+}
