@@ -8,6 +8,7 @@
 //! is measured from the send to the moment the amm's `OpCompleted` event for
 //! that op reaches a plain NATS subscriber of the amm's event subject, i.e.
 //! after both services have made every step durable and published it.
+//! One warm-up stake runs end to end before each measured run.
 
 use super::*;
 use amm_core::{AmmEvent, AmmGenesis, CommandBody as AmmCmd, GenesisNeuron, GenesisSubnet};
@@ -139,6 +140,38 @@ pub async fn run(
         }
     }
     let payloads = sign(keys, hotkey, n, &format!("r{rate}"))?;
+
+    // Warm-up: one stake end to end before the clock starts, so every
+    // consumer exists (an inbox waits for its source's stream to appear)
+    // and the first measured stakes do not queue behind that start-up.
+    {
+        let (op, payload) = sign(keys, hotkey, 1, &format!("warm{rate}"))?
+            .pop()
+            .expect("one");
+        let subject = bus::subjects::command("amm", "add_stake");
+        client
+            .request(subject, payload)
+            .await
+            .map_err(|e| anyhow!("warm-up stake: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v = bus::rpc::query(
+                &client,
+                &bus::subjects::query("amm", "op"),
+                &serde_json::json!({"op": op}),
+                &opts,
+            )
+            .await
+            .map_err(|e| anyhow!("op query: {e}"))?;
+            if v["status"] == "done" {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("warm-up stake did not complete: {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 
     // Completion times by op, from the amm's published events.
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));

@@ -92,7 +92,7 @@ impl Outbox {
     /// stream's last sequence afterwards (= the log's last sequence).
     pub async fn sync(&self) -> Result<u64, BusError> {
         let mut stream = ensure_stream(&self.js, &self.service, &self.settings).await?;
-        let mut stream_last = stream
+        let stream_last = stream
             .info()
             .await
             .map_err(BusError::nats)?
@@ -107,6 +107,16 @@ impl Outbox {
             });
         }
         self.published.send_replace(stream_last);
+        self.publish_after(stream_last).await
+    }
+
+    /// Publishes the log after `stream_last`, a position a previous sync or
+    /// publish established, without asking the stream again: two JetStream
+    /// API round trips fewer per cycle. Safe because every message carries
+    /// `Nats-Expected-Last-Sequence`: if the stream is not where we think,
+    /// the server refuses it and the caller falls back to [`Outbox::sync`].
+    async fn publish_after(&self, mut stream_last: u64) -> Result<u64, BusError> {
+        let log_last = self.store.last_seq()?;
         while stream_last < log_last {
             let events = self.store.read(stream_last + 1, CHUNK)?;
             if events.is_empty() {
@@ -152,14 +162,25 @@ impl Outbox {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut backoff = Backoff::new();
+        // The stream position as of the last success; `None` asks the
+        // stream (at start and after any failure).
+        let mut known: Option<u64> = None;
         loop {
-            match self.sync().await {
-                Ok(_) => backoff.reset(),
+            let result = match known {
+                Some(last) => self.publish_after(last).await,
+                None => self.sync().await,
+            };
+            match result {
+                Ok(last) => {
+                    known = Some(last);
+                    backoff.reset()
+                }
                 Err(e @ BusError::LogBehindStream { .. }) => {
                     tracing::error!(error = %e, "outbox stopped: refusing to publish over a longer stream");
                     return;
                 }
                 Err(e) => {
+                    known = None;
                     tracing::warn!(error = %e, service = %self.service, "outbox publish failed; retrying");
                     tokio::select! {
                         _ = backoff.wait() => continue,
