@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use amm_core::event::*;
 use amm_core::*;
 use envelope::golden::Golden;
-use envelope::{DecodeError, VersionedEvent};
 use keys::AccountId;
 
 fn a(n: u8) -> AccountId {
@@ -278,47 +277,4 @@ fn golden() -> Golden<AmmEvent> {
     }
 }
 
-#[test]
-fn every_schema_entry_has_a_fixture_that_decodes_to_its_expected_value() {
-    golden().check_fixtures_decode();
-}
-
-#[test]
-fn current_encodings_equal_their_fixtures() {
-    golden().check_current_encodings();
-}
-
-#[test]
-fn schema_lists_exactly_the_samples_and_the_history() {
-    golden().check_schema();
-}
-
-#[test]
-fn unknown_and_malformed_payloads_are_typed_errors() {
-    assert_eq!(
-        AmmEvent::decode_payload("Nope", 1, &[]),
-        Err(DecodeError::UnknownType {
-            event_type: "Nope".into(),
-            version: 1
-        })
-    );
-    assert!(matches!(
-        AmmEvent::decode_payload("StakeAdded", 2, &[]),
-        Err(DecodeError::UnknownType { .. })
-    ));
-    assert!(matches!(
-        AmmEvent::decode_payload("StakeAdded", 1, &[1, 2, 3]),
-        Err(DecodeError::Malformed { .. })
-    ));
-    let mut bytes = samples()[5].encode_payload();
-    bytes.push(0);
-    assert!(matches!(
-        AmmEvent::decode_payload("StakeWeights", 1, &bytes),
-        Err(DecodeError::Malformed { .. })
-    ));
-}
-
-#[test]
-fn events_round_trip_through_the_envelope() {
-    golden().check_envelope_round_trip();
-}
+envelope::golden_tests!(golden());

@@ -8,7 +8,7 @@
 //! `UPDATE_FIXTURES=1` it writes missing fixtures of current versions, never
 //! overwriting one.
 
-use crate::{codec, Envelope, EventMeta, VersionedEvent};
+use crate::{codec, DecodeError, Envelope, EventMeta, VersionedEvent};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::fs;
@@ -130,6 +130,43 @@ impl<E: VersionedEvent + PartialEq + Debug + Clone> Golden<E> {
         }
     }
 
+    /// Bad payloads are typed errors, never panics or wrong values: an
+    /// unknown type, a version after the current one, an empty payload and
+    /// a sample's payload with a trailing byte.
+    pub fn check_decode_errors(&self) {
+        assert!(matches!(
+            E::decode_payload("Nope", 1, &[]),
+            Err(DecodeError::UnknownType { .. })
+        ));
+        for sample in &self.samples {
+            let (t, v) = (sample.event_type(), sample.version());
+            assert!(
+                matches!(
+                    E::decode_payload(t, v + 1, &sample.encode_payload()),
+                    Err(DecodeError::UnknownType { .. })
+                ),
+                "{t} v{} must be unknown",
+                v + 1
+            );
+            assert!(
+                matches!(
+                    E::decode_payload(t, v, &[]),
+                    Err(DecodeError::Malformed { .. })
+                ),
+                "{t}: an empty payload must be malformed"
+            );
+            let mut bytes = sample.encode_payload();
+            bytes.push(0);
+            assert!(
+                matches!(
+                    E::decode_payload(t, v, &bytes),
+                    Err(DecodeError::Malformed { .. })
+                ),
+                "{t}: a trailing byte must be malformed"
+            );
+        }
+    }
+
     /// Every sample survives the envelope's encoding.
     pub fn check_envelope_round_trip(&self) {
         let meta = EventMeta {
@@ -144,4 +181,39 @@ impl<E: VersionedEvent + PartialEq + Debug + Clone> Golden<E> {
             assert_eq!(&E::from_envelope(&env).unwrap(), sample);
         }
     }
+}
+
+/// The golden tests every core runs, as `#[test]` functions over a
+/// `fn golden() -> Golden<E>` in scope: fixtures decode (upcasts
+/// included), current encodings equal their fixtures, the schema lists
+/// exactly the samples and the history, bad payloads are typed errors,
+/// samples survive the envelope.
+#[macro_export]
+macro_rules! golden_tests {
+    ($golden:expr) => {
+        #[test]
+        fn every_schema_entry_has_a_fixture_that_decodes_to_its_expected_value() {
+            $golden.check_fixtures_decode();
+        }
+
+        #[test]
+        fn current_encodings_equal_their_fixtures() {
+            $golden.check_current_encodings();
+        }
+
+        #[test]
+        fn schema_lists_exactly_the_samples_and_the_history() {
+            $golden.check_schema();
+        }
+
+        #[test]
+        fn unknown_and_malformed_payloads_are_typed_errors() {
+            $golden.check_decode_errors();
+        }
+
+        #[test]
+        fn events_round_trip_through_the_envelope() {
+            $golden.check_envelope_round_trip();
+        }
+    };
 }

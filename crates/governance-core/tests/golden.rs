@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 
 use envelope::golden::Golden;
-use envelope::{DecodeError, VersionedEvent};
 use governance_core::event::*;
 use governance_core::*;
 use keys::AccountId;
@@ -311,50 +310,7 @@ fn golden() -> Golden<GovernanceEvent> {
     }
 }
 
-#[test]
-fn every_schema_entry_has_a_fixture_that_decodes_to_its_expected_value() {
-    golden().check_fixtures_decode();
-}
-
-#[test]
-fn current_encodings_equal_their_fixtures() {
-    golden().check_current_encodings();
-}
-
-#[test]
-fn schema_lists_exactly_the_samples_and_the_history() {
-    golden().check_schema();
-}
-
-#[test]
-fn unknown_and_malformed_payloads_are_typed_errors() {
-    assert_eq!(
-        GovernanceEvent::decode_payload("Nope", 1, &[]),
-        Err(DecodeError::UnknownType {
-            event_type: "Nope".into(),
-            version: 1
-        })
-    );
-    assert!(matches!(
-        GovernanceEvent::decode_payload("Voted", 2, &[]),
-        Err(DecodeError::UnknownType { .. })
-    ));
-    assert!(matches!(
-        GovernanceEvent::decode_payload("Voted", 1, &[1, 2, 3]),
-        Err(DecodeError::Malformed { .. })
-    ));
-    let mut bytes = samples()[1].encode_payload();
-    bytes.push(0);
-    assert!(matches!(
-        GovernanceEvent::decode_payload("BlockObserved", 1, &bytes),
-        Err(DecodeError::Malformed { .. })
-    ));
-}
-
-#[test]
-fn events_round_trip_through_the_envelope() {
-    golden().check_envelope_round_trip();
-}
+envelope::golden_tests!(golden());
 
 #[test]
 fn the_default_burn_multiplier_is_the_chains_1_26() {

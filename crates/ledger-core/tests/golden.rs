@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use envelope::golden::Golden;
-use envelope::{codec, DecodeError, VersionedEvent};
+use envelope::codec;
 use keys::AccountId;
 use ledger_core::event::*;
 use ledger_core::genesis::GenesisV1;
@@ -232,47 +232,4 @@ fn golden() -> Golden<LedgerEvent> {
     }
 }
 
-#[test]
-fn every_schema_entry_has_a_fixture_that_decodes_to_its_expected_value() {
-    golden().check_fixtures_decode();
-}
-
-#[test]
-fn current_encodings_equal_their_fixtures() {
-    golden().check_current_encodings();
-}
-
-#[test]
-fn schema_lists_exactly_the_samples_and_the_history() {
-    golden().check_schema();
-}
-
-#[test]
-fn unknown_and_malformed_payloads_are_typed_errors() {
-    assert_eq!(
-        LedgerEvent::decode_payload("Nope", 1, &[]),
-        Err(DecodeError::UnknownType {
-            event_type: "Nope".into(),
-            version: 1
-        })
-    );
-    assert!(matches!(
-        LedgerEvent::decode_payload("Transferred", 3, &[]),
-        Err(DecodeError::UnknownType { .. })
-    ));
-    assert!(matches!(
-        LedgerEvent::decode_payload("Transferred", 2, &[1, 2, 3]),
-        Err(DecodeError::Malformed { .. })
-    ));
-    let mut bytes = samples()[1].encode_payload();
-    bytes.push(0);
-    assert!(matches!(
-        LedgerEvent::decode_payload("BlockProduced", 1, &bytes),
-        Err(DecodeError::Malformed { .. })
-    ));
-}
-
-#[test]
-fn events_round_trip_through_the_envelope() {
-    golden().check_envelope_round_trip();
-}
+envelope::golden_tests!(golden());
