@@ -9,8 +9,8 @@
 
 use std::path::PathBuf;
 
-use envelope::golden::Golden;
 use envelope::codec;
+use envelope::golden::Golden;
 use keys::AccountId;
 use ledger_core::event::*;
 use ledger_core::genesis::GenesisV1;
