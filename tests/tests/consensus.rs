@@ -75,6 +75,7 @@ async fn weights_and_epochs_through_the_consensus_service() {
         ..SubnetParams::default()
     };
     let create = C::CreateSubnet {
+        op: None,
         netuid: 1,
         owner: alice().public(),
         owner_hotkey: hk[0].public(),
@@ -95,6 +96,7 @@ async fn weights_and_epochs_through_the_consensus_service() {
             true,
             &format!("r{i}"),
             &C::RegisterNeuron {
+                op: None,
                 netuid: 1,
                 hotkey: k.public(),
                 block: 0,

@@ -3,7 +3,10 @@
 //! Users sign staking commands (`Origin::Signed(coldkey)`); the ledger's and
 //! consensus's events reach the amm through its inbox and the shell turns
 //! them into `Origin::Peer` commands; the genesis is applied once by the
-//! shell (`Origin::Genesis`). Every user operation carries an `op` id chosen
+//! shell (`Origin::Genesis`). Governance drives the subnet lifecycle
+//! (`Origin::Peer(Peer::Governance)`): its refused steps are recorded as
+//! [`crate::event::GovernanceStepRefused`] events, never returned, because
+//! its sagas wait for an answer. Every user operation carries an `op` id chosen
 //! by the client (the CLI uses its command id): the op keys the saga with
 //! the ledger and the `op` query that reports its outcome.
 
@@ -21,6 +24,7 @@ pub const MAX_OP_LEN: usize = ledger_core::command::MAX_OP_LEN - 16;
 pub enum Peer {
     Ledger,
     Consensus,
+    Governance,
 }
 
 /// Who sent a command, as the shell established it.
@@ -172,7 +176,104 @@ pub enum CommandBody {
     /// registration does on the chain; the first association wins.
     AssociateHotkey { hotkey: AccountId },
 
-    // ---- admin (Signed(genesis admin); governance later) ---------------
-    /// A per-subnet or global economic parameter.
+    // ---- governance (Peer(Governance)) ---------------------------------
+    // A domain refusal of any of these is answered `Ok` with a
+    // `GovernanceStepRefused { op, code, message }` event (and nothing else
+    // changes); only a wrong origin or a missing genesis is an `Err`.
+    /// A newly registered subnet's pool (governance.md §3.1 "Pool
+    /// initialization"): pool TAO = `lock`, pool alpha = `lock` / median
+    /// spot price of the other non-root subnets (1 with none), weights
+    /// 0.5/0.5; subtoken and pool-side emission disabled until
+    /// `SetParam(StartCall)` / `SetParam(EmissionEnabled(true))`; `owner`
+    /// and `owner_hotkey` recorded as for genesis subnets (the owner hotkey
+    /// holds a uid and is associated with `owner` unless already
+    /// associated). The lock reaches the ledger's custody later (governance
+    /// confirms it once the subnet is fully open): until then the pool counts
+    /// TAO the ledger does not yet hold for `netuid`. Refused:
+    /// `InvalidOperationId` (op empty or too long), `InvalidValue` (netuid 0
+    /// or already has a pool), `AmountTooLow` (zero lock, or a lock worth
+    /// no alpha at the median price).
+    OpenSubnet {
+        op: String,
+        netuid: u16,
+        owner: AccountId,
+        owner_hotkey: AccountId,
+        lock: u64,
+        block: u64,
+    },
+    /// Compensation of a failed registration saga: removes the pool `op`
+    /// opened, which must never have started nor moved (no stakes, no
+    /// burns). Nothing is settled (the lock never reached custody).
+    /// Refused: `SubnetNotExists`, `UnknownOperation` (not opened by `op`),
+    /// `InvalidValue` (started or used).
+    CloseSubnet { op: String, netuid: u16 },
+    /// The subnet was pruned or dissolved (governance.md §3.3): root-claim
+    /// state erased, the pool TAO paid pro rata to the alpha holders
+    /// (largest remainder; protocol-owned alpha, i.e. the pool's alpha
+    /// reserve and protocol alpha, takes a share that is not paid out), no
+    /// owner refund, the rest recycled, every per-subnet entry removed.
+    /// Settled as `dissolve/<netuid>/<block>`. Refused: `SubnetNotExists`
+    /// (unknown or root), with that op.
+    DissolveSubnet { netuid: u16, block: u64 },
+    /// A neuron registration's burn (governance.md §4.2 step 6): `amount`
+    /// is already in the custody of `netuid`; it buys alpha through the pool
+    /// *with* the swap fee (tokenomics.md §3.9 "Neuron registration ... with
+    /// fees applied"; the TAO fee is burned, as stakes' fees are) and the
+    /// alpha bought is burned (it leaves alpha issuance; `SubnetAlphaOut`
+    /// is unchanged). If the subnet is gone (or root) or the pool cannot
+    /// take the swap, `amount` is settled back to `coldkey` and the step
+    /// refused.
+    RegistrationBurn {
+        op: String,
+        netuid: u16,
+        coldkey: AccountId,
+        amount: u64,
+    },
+    /// A new owner hotkey (`owner: None` keeps the owner coldkey) or a
+    /// conviction takeover (`Some(new owner)`): who receives the owner cut
+    /// and whose hotkeys' incentive is withheld. An unknown owner hotkey is
+    /// associated with the owner. Refused (op `owner/<netuid>`):
+    /// `SubnetNotExists` (unknown or root).
+    SetOwner {
+        netuid: u16,
+        owner: Option<AccountId>,
+        owner_hotkey: AccountId,
+    },
+    /// Governance associated `hotkey` with `coldkey` (a registration made
+    /// it): the amm learns who owns the hotkey, so its incentive and
+    /// delegate take reach the coldkey. Already so: nothing. Owned by
+    /// another coldkey: refused (op `hotkey/<ss58>`, `NonAssociatedColdKey`).
+    HotkeyOwner {
+        hotkey: AccountId,
+        coldkey: AccountId,
+    },
+    /// Governance's stake lock of (`coldkey`, `netuid`) (governance.md §5.6,
+    /// from its `LockUpdated`): `locked` is the locked mass as of `block`
+    /// (its `last_update`), `perpetual` stops its decay. Replaces any
+    /// previous lock of the pair. The amm enforces the unstake guard with
+    /// it: the mass is rolled forward to the amm's height with the unlock
+    /// rate (`governance_core::math::roll_lock`), and no alpha-leaving
+    /// operation may take the coldkey's alpha on `netuid` (summed over its
+    /// hotkeys) below it (`StakeUnavailable`). Refused (op
+    /// `lock/<netuid>/<coldkey>`): `SubnetNotExists`.
+    SetLock {
+        coldkey: AccountId,
+        netuid: u16,
+        locked: u64,
+        perpetual: bool,
+        block: u64,
+    },
+    /// Governance removed the lock of (`coldkey`, `netuid`) (its
+    /// `LockRemoved`): every alpha is available again. No lock: nothing.
+    ClearLock { coldkey: AccountId, netuid: u16 },
+    /// Governance's `UnlockRate` τu (blocks) for rolling locks forward
+    /// (default `governance_core::Config::default().unlock_rate`).
+    /// Refused (op `unlock-rate`): `InvalidValue` for 0 (as governance).
+    SetUnlockRate { blocks: u64 },
+
+    // ---- admin (Signed(genesis admin)) or Peer(Governance) --------------
+    /// A per-subnet or global economic parameter. From governance a refusal
+    /// is recorded (op `param/<netuid>`). The first `StartCall` of a subnet
+    /// whose subtoken is disabled also enables it (`do_start_call`).
     SetParam { netuid: u16, param: SubnetParam },
 }

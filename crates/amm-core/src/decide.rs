@@ -1,17 +1,23 @@
 //! `decide`: origin checks and dispatch, genesis, parameters, hotkey
-//! association, registrations, and the stake weights consensus is sent
-//! after every decision. The economics live in `staking`, `coinbase`,
+//! association, registrations, the answers to governance's steps (the
+//! stake locks it mirrors for the unstake guard among them), and the
+//! stake weights (consensus) and stake report (governance) sent after
+//! every decision. The economics live in `staking`, `coinbase`,
 //! `payout` and `claims`. Nothing here mutates the state: every decision
 //! runs in a [`Tx`] that is dropped.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use fixed::types::U96F32;
 use keys::AccountId;
 
 use crate::command::{Command, CommandBody, Origin, Peer, MAX_OP_LEN};
 use crate::event::*;
 use crate::fx;
+use crate::lifecycle::{dissolve_op, Step};
 use crate::params::{AmmGenesis, SubnetParam};
 use crate::rejection::Rejection;
-use crate::state::{Amm, OpStatus, Tx};
+use crate::state::{Amm, OpStatus, Tx, ID_MAX, ID_MIN};
 
 pub(crate) type Decision = Result<(), Rejection>;
 
@@ -32,6 +38,9 @@ fn peer(origin: &Origin, which: Peer) -> Decision {
 /// Op ids of automatic root claims (`root-claim/<height>/<i>`), reserved.
 pub(crate) const AUTO_CLAIM_PREFIX: &str = "root-claim/";
 
+/// Op ids of dissolution settlements (`dissolve/<netuid>/<block>`), reserved.
+pub(crate) const DISSOLVE_PREFIX: &str = "dissolve/";
+
 /// How the ledger names a refused debit for lack of funds.
 const LEDGER_NO_FUNDS: &[&str] = &["InsufficientBalance", "Expendability"];
 
@@ -40,6 +49,7 @@ impl Amm {
         let mut tx = Tx::new(self);
         tx.dispatch(cmd)?;
         tx.report_stake_weights();
+        tx.report_stakes();
         Ok(tx.events)
     }
 }
@@ -275,19 +285,148 @@ impl Tx<'_> {
                 }
             }
             CommandBody::SetParam { netuid, param } => {
+                if cmd.origin == Origin::Peer(Peer::Governance) {
+                    let r = self.set_param(*netuid, param);
+                    return self.answer(
+                        format!("param/{netuid}"),
+                        r.map_err(|e| (e.clone(), e.to_string())),
+                    );
+                }
                 let who = signed(&cmd.origin)?;
                 if self.params.admin != Some(who) {
                     return Err(Rejection::NotAdmin);
                 }
                 self.set_param(*netuid, param)
             }
+            CommandBody::OpenSubnet {
+                op,
+                netuid,
+                owner,
+                owner_hotkey,
+                lock,
+                block,
+            } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = self.open_pool(op, *netuid, *owner, *owner_hotkey, *lock, *block);
+                self.answer(op.clone(), r)
+            }
+            CommandBody::CloseSubnet { op, netuid } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = self.close_pool(op, *netuid);
+                self.answer(op.clone(), r)
+            }
+            CommandBody::DissolveSubnet { netuid, block } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let op = dissolve_op(*netuid, *block);
+                let r = self.dissolve(&op, *netuid, *block);
+                self.answer(op, r)
+            }
+            CommandBody::RegistrationBurn {
+                op,
+                netuid,
+                coldkey,
+                amount,
+            } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = self.registration_burn(op, *netuid, *coldkey, *amount);
+                self.answer(op.clone(), r)
+            }
+            CommandBody::SetOwner {
+                netuid,
+                owner,
+                owner_hotkey,
+            } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = self.set_owner(*netuid, *owner, *owner_hotkey);
+                self.answer(format!("owner/{netuid}"), r)
+            }
+            CommandBody::HotkeyOwner { hotkey, coldkey } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = match self.hotkeys.get(hotkey) {
+                    Some(h) if h.owner == *coldkey => Ok(()),
+                    Some(h) => Err((
+                        Rejection::NonAssociatedColdKey,
+                        format!("hotkey {hotkey} belongs to {}", h.owner),
+                    )),
+                    None => {
+                        self.emit(AmmEvent::HotkeyAssociated(HotkeyAssociated {
+                            hotkey: *hotkey,
+                            coldkey: *coldkey,
+                        }));
+                        Ok(())
+                    }
+                };
+                self.answer(format!("hotkey/{hotkey}"), r)
+            }
+            CommandBody::SetLock {
+                coldkey,
+                netuid,
+                locked,
+                perpetual,
+                block,
+            } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = if self.subnet(*netuid).is_none() {
+                    Err((
+                        Rejection::SubnetNotExists,
+                        format!("no subnet {netuid} to lock stake on"),
+                    ))
+                } else {
+                    self.emit(AmmEvent::LockMirrored(LockMirrored {
+                        coldkey: *coldkey,
+                        netuid: *netuid,
+                        locked: *locked,
+                        perpetual: *perpetual,
+                        block: *block,
+                    }));
+                    Ok(())
+                };
+                self.answer(format!("lock/{netuid}/{coldkey}"), r)
+            }
+            CommandBody::ClearLock { coldkey, netuid } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                if self.locks.contains(&(*netuid, *coldkey)) {
+                    self.emit(AmmEvent::LockCleared(LockCleared {
+                        coldkey: *coldkey,
+                        netuid: *netuid,
+                    }));
+                }
+                Ok(())
+            }
+            CommandBody::SetUnlockRate { blocks } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = if *blocks == 0 {
+                    Err((Rejection::InvalidValue, "unlock rate 0".to_owned()))
+                } else {
+                    self.emit(AmmEvent::UnlockRateSet(UnlockRateSet { blocks: *blocks }));
+                    Ok(())
+                };
+                self.answer("unlock-rate".to_owned(), r)
+            }
         }
+    }
+
+    /// A governance step is answered either way: a refusal becomes a
+    /// `GovernanceStepRefused` (the handler emitted nothing before it).
+    fn answer(&mut self, op: String, r: Step) -> Decision {
+        if let Err((rejection, message)) = r {
+            self.emit(AmmEvent::GovernanceStepRefused(GovernanceStepRefused {
+                op,
+                code: rejection.code().to_owned(),
+                message,
+            }));
+        }
+        Ok(())
     }
 
     /// An op id a new user operation may take.
     pub(crate) fn check_new_op(&self, op: &str) -> Decision {
-        // `root-claim/…` names the automatic claims' settlements.
-        if op.is_empty() || op.len() > MAX_OP_LEN || op.starts_with(AUTO_CLAIM_PREFIX) {
+        // `root-claim/…` and `dissolve/…` name the amm's own settlements.
+        if op.is_empty()
+            || op.len() > MAX_OP_LEN
+            || op.starts_with(AUTO_CLAIM_PREFIX)
+            || op.starts_with(DISSOLVE_PREFIX)
+        {
             return Err(Rejection::InvalidOperationId);
         }
         if self.ops.contains(&op.to_owned()) {
@@ -351,11 +490,24 @@ impl Tx<'_> {
             }
             _ => {}
         }
+        // `do_start_call` also enables the subtoken (new subnets open with
+        // it off); only on the first start, so a later toggle stays.
+        let enable_subtoken = *param == SubnetParam::StartCall
+            && self
+                .subnet(netuid)
+                .is_some_and(|s| !s.started() && !s.subtoken_enabled);
         self.emit(AmmEvent::ParamSet(ParamSet {
             netuid,
             param: param.clone(),
             block: self.height,
         }));
+        if enable_subtoken {
+            self.emit(AmmEvent::ParamSet(ParamSet {
+                netuid,
+                param: SubnetParam::SubtokenEnabled(true),
+                block: self.height,
+            }));
+        }
         Ok(())
     }
 
@@ -409,6 +561,90 @@ impl Tx<'_> {
         }
         if !entries.is_empty() {
             self.emit(AmmEvent::StakeWeights(StakeWeights { entries }));
+        }
+    }
+
+    /// Sends governance the stake figures this decision changed
+    /// ([`StakeReport`]). Candidates: the hotkeys of every share pool whose
+    /// value changed (and their root stake for root pools), the holders of
+    /// those pools before and after, and every hotkey staked on a subnet
+    /// whose spot price changed (or that appeared or went away).
+    fn report_stakes(&mut self) {
+        if self.events.is_empty() {
+            return;
+        }
+        let mut roots: BTreeSet<AccountId> = BTreeSet::new();
+        let mut hotkeys: BTreeSet<AccountId> = BTreeSet::new();
+        let mut coldkeys: BTreeSet<(AccountId, u16)> = BTreeSet::new();
+        for (n, h) in self.touched.iter().copied() {
+            hotkeys.insert(h);
+            if n == 0 {
+                roots.insert(h);
+            }
+            let before = self.pools.original(&(n, h)).into_iter();
+            let after = self.pools.get(&(n, h)).into_iter();
+            for p in before.chain(after) {
+                coldkeys.extend(p.shares.keys().map(|c| (*c, n)));
+            }
+        }
+        for n in self.subnets.written_keys() {
+            let before = self.subnets.original(&n).map(|s| s.pool().price());
+            let after = self.subnet(n).map(|s| s.pool().price());
+            if before != after {
+                let staked = self.pools.keys_in((n, ID_MIN)..=(n, ID_MAX));
+                hotkeys.extend(staked.into_iter().map(|(_, h)| h));
+            }
+        }
+
+        let mut report = StakeReport {
+            root: Vec::new(),
+            hotkey_total: Vec::new(),
+            coldkey_alpha: Vec::new(),
+        };
+        for h in roots {
+            let v = self.hotkey_alpha(0, &h);
+            if v != self.reported_root.get(&h).copied().unwrap_or(0) {
+                report.root.push((h, v));
+            }
+        }
+        if !hotkeys.is_empty() {
+            let prices: BTreeMap<u16, U96F32> = self
+                .netuids()
+                .into_iter()
+                .filter_map(|n| {
+                    self.subnet(n)
+                        .map(|s| (n, fx::from_u64f64(s.pool().price())))
+                })
+                .collect();
+            for h in hotkeys {
+                let v = prices.iter().fold(0u64, |total, (n, price)| {
+                    let alpha = self.hotkey_alpha(*n, &h);
+                    if alpha == 0 {
+                        return total;
+                    }
+                    total.saturating_add(fx::floor(fx::mul(fx::u96(alpha), *price)))
+                });
+                if v != self.reported_hotkey_total.get(&h).copied().unwrap_or(0) {
+                    report.hotkey_total.push((h, v));
+                }
+            }
+        }
+        for (c, n) in coldkeys {
+            let v = self.coldkey_alpha(&c, n);
+            if v != self
+                .reported_coldkey_alpha
+                .get(&(c, n))
+                .copied()
+                .unwrap_or(0)
+            {
+                report.coldkey_alpha.push((c, n, v));
+            }
+        }
+        let empty = report.root.is_empty()
+            && report.hotkey_total.is_empty()
+            && report.coldkey_alpha.is_empty();
+        if !empty {
+            self.emit(AmmEvent::StakeReport(report));
         }
     }
 }

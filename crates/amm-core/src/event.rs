@@ -6,7 +6,13 @@
 //!   `funded > 0` (→ `RefundStake`), [`TaoSettlement`] (→ `Settle`),
 //!   [`CoinbaseRan`] (→ `ClaimCoinbase`);
 //! - consensus: [`CoinbaseRan`] (pending epoch emission, then the block) and
-//!   [`StakeWeights`] (→ stake updates).
+//!   [`StakeWeights`] (→ stake updates);
+//! - governance: [`SubnetOpened`] (→ the pool of its registration is open),
+//!   [`GovernanceStepRefused`] (→ its step failed), [`StakeReport`] (root
+//!   stakes, total hotkey stakes, coldkey alpha), [`CoinbaseRan`] (prices).
+//!
+//! [`LockMirrored`], [`LockCleared`] and [`UnlockRateSet`] mirror
+//! governance's stake locks for the unstake guard (nobody consumes them).
 //!
 //! Every event carries what `evolve` needs without re-running any maths
 //! (resulting reserves, minted shares, amounts), so replay is cheap and
@@ -132,6 +138,92 @@ impl CoinbaseRan {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StakeWeights {
     pub entries: Vec<(u16, AccountId, u64)>,
+}
+
+/// Stake figures for governance, after each decision that changed any:
+/// only the keys whose value changed (a key that fell to 0 is listed with 0
+/// and then forgotten), each list in key order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeReport {
+    /// (hotkey, TAO staked on root under it: `TotalHotkeyAlpha[h][0]`).
+    pub root: Vec<(AccountId, u64)>,
+    /// (hotkey, total stake TAO value over all subnets, root included), as
+    /// the chain's `get_total_stake_for_hotkey` for `StakeThreshold`:
+    /// `Σ_n floor(TotalHotkeyAlpha[h][n] · spot price_n)` (U96F32, root 1).
+    pub hotkey_total: Vec<(AccountId, u64)>,
+    /// (coldkey, netuid, the coldkey's alpha on the subnet over all its
+    /// hotkeys).
+    pub coldkey_alpha: Vec<(AccountId, u16, u64)>,
+}
+
+/// A registered subnet's pool is open (`OpenSubnet`): `tao` (the lock) and
+/// `alpha` are the reserves; subtoken and emission are off until started.
+/// The lock is not yet in the ledger's custody: governance has it
+/// confirmed once the whole registration is open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetOpened {
+    pub op: String,
+    pub netuid: u16,
+    pub owner: AccountId,
+    pub owner_hotkey: AccountId,
+    pub tao: u64,
+    pub alpha: u64,
+    pub block: u64,
+}
+
+/// The never-started pool `op` opened is removed (the registration failed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetClosed {
+    pub op: String,
+    pub netuid: u16,
+}
+
+/// The subnet is gone (governance.md §3.3): `payouts` (coldkey, TAO) and
+/// `recycled` are the whole pool TAO, moved by the accompanying
+/// `TaoSettlement` (`dissolve/<netuid>/<block>`); every per-subnet entry
+/// (pools, stakes, pots, root claims, parameters) is removed with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetDissolved {
+    pub netuid: u16,
+    pub block: u64,
+    pub payouts: Vec<(AccountId, u64)>,
+    pub recycled: u64,
+}
+
+/// A neuron registration's burn: `tao` left custody into the pool, of
+/// which `fee` was burned by the accompanying settlement (so the pool TAO
+/// rose by `tao − fee`); the `alpha_burned` it bought left the pool and
+/// alpha issuance (`SubnetAlphaOut` unchanged). Pool after the buy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationBurned {
+    pub op: String,
+    pub netuid: u16,
+    pub coldkey: AccountId,
+    pub tao: u64,
+    pub fee: u64,
+    pub alpha_burned: u64,
+    pub tao_reserve: u64,
+    pub alpha_reserve: u64,
+}
+
+/// The subnet's owner coldkey and owner hotkey from now on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetOwnerSet {
+    pub netuid: u16,
+    pub owner: AccountId,
+    pub owner_hotkey: AccountId,
+}
+
+/// A governance step the amm refused (`code`: the rejection's name), as
+/// the ledger's `StepRejected`: recorded because governance waits for the
+/// outcome. Nothing else changed (a refused registration burn also settles
+/// its TAO back to the coldkey). Steps without an op of their own are named
+/// `dissolve/<netuid>/<block>`, `owner/<netuid>` and `param/<netuid>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernanceStepRefused {
+    pub op: String,
+    pub code: String,
+    pub message: String,
 }
 
 /// The genesis the amm started from.
@@ -327,6 +419,31 @@ pub struct RootClaimTypeSet {
     pub claim_type: crate::command::RootClaimType,
 }
 
+/// Governance's lock of (`coldkey`, `netuid`) from now on (`SetLock`):
+/// `locked` mass as of `block`, decaying with the unlock rate unless
+/// `perpetual`. Replaces any previous one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockMirrored {
+    pub coldkey: AccountId,
+    pub netuid: u16,
+    pub locked: u64,
+    pub perpetual: bool,
+    pub block: u64,
+}
+
+/// The lock of (`coldkey`, `netuid`) is gone (`ClearLock`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockCleared {
+    pub coldkey: AccountId,
+    pub netuid: u16,
+}
+
+/// The unlock rate τu (blocks) locks roll forward with from now on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockRateSet {
+    pub blocks: u64,
+}
+
 /// Every (event type, version) the decoder accepts, current and historical.
 pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("GenesisApplied", 1),
@@ -347,6 +464,16 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("NeuronSeen", 1),
     ("ParamSet", 1),
     ("RootClaimTypeSet", 1),
+    ("StakeReport", 1),
+    ("SubnetOpened", 1),
+    ("SubnetClosed", 1),
+    ("SubnetDissolved", 1),
+    ("RegistrationBurned", 1),
+    ("SubnetOwnerSet", 1),
+    ("GovernanceStepRefused", 1),
+    ("LockMirrored", 1),
+    ("LockCleared", 1),
+    ("UnlockRateSet", 1),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,6 +496,16 @@ pub enum AmmEvent {
     NeuronSeen(NeuronSeen),
     ParamSet(ParamSet),
     RootClaimTypeSet(RootClaimTypeSet),
+    StakeReport(StakeReport),
+    SubnetOpened(SubnetOpened),
+    SubnetClosed(SubnetClosed),
+    SubnetDissolved(SubnetDissolved),
+    RegistrationBurned(RegistrationBurned),
+    SubnetOwnerSet(SubnetOwnerSet),
+    GovernanceStepRefused(GovernanceStepRefused),
+    LockMirrored(LockMirrored),
+    LockCleared(LockCleared),
+    UnlockRateSet(UnlockRateSet),
 }
 
 use envelope::codec::decode_body as body;
@@ -394,6 +531,16 @@ impl VersionedEvent for AmmEvent {
             AmmEvent::NeuronSeen(_) => "NeuronSeen",
             AmmEvent::ParamSet(_) => "ParamSet",
             AmmEvent::RootClaimTypeSet(_) => "RootClaimTypeSet",
+            AmmEvent::StakeReport(_) => "StakeReport",
+            AmmEvent::SubnetOpened(_) => "SubnetOpened",
+            AmmEvent::SubnetClosed(_) => "SubnetClosed",
+            AmmEvent::SubnetDissolved(_) => "SubnetDissolved",
+            AmmEvent::RegistrationBurned(_) => "RegistrationBurned",
+            AmmEvent::SubnetOwnerSet(_) => "SubnetOwnerSet",
+            AmmEvent::GovernanceStepRefused(_) => "GovernanceStepRefused",
+            AmmEvent::LockMirrored(_) => "LockMirrored",
+            AmmEvent::LockCleared(_) => "LockCleared",
+            AmmEvent::UnlockRateSet(_) => "UnlockRateSet",
         }
     }
 
@@ -421,6 +568,16 @@ impl VersionedEvent for AmmEvent {
             AmmEvent::NeuronSeen(e) => codec::encode(e),
             AmmEvent::ParamSet(e) => codec::encode(e),
             AmmEvent::RootClaimTypeSet(e) => codec::encode(e),
+            AmmEvent::StakeReport(e) => codec::encode(e),
+            AmmEvent::SubnetOpened(e) => codec::encode(e),
+            AmmEvent::SubnetClosed(e) => codec::encode(e),
+            AmmEvent::SubnetDissolved(e) => codec::encode(e),
+            AmmEvent::RegistrationBurned(e) => codec::encode(e),
+            AmmEvent::SubnetOwnerSet(e) => codec::encode(e),
+            AmmEvent::GovernanceStepRefused(e) => codec::encode(e),
+            AmmEvent::LockMirrored(e) => codec::encode(e),
+            AmmEvent::LockCleared(e) => codec::encode(e),
+            AmmEvent::UnlockRateSet(e) => codec::encode(e),
         }
     }
 
@@ -445,6 +602,16 @@ impl VersionedEvent for AmmEvent {
             ("NeuronSeen", 1) => AmmEvent::NeuronSeen(body(t, v, p)?),
             ("ParamSet", 1) => AmmEvent::ParamSet(body(t, v, p)?),
             ("RootClaimTypeSet", 1) => AmmEvent::RootClaimTypeSet(body(t, v, p)?),
+            ("StakeReport", 1) => AmmEvent::StakeReport(body(t, v, p)?),
+            ("SubnetOpened", 1) => AmmEvent::SubnetOpened(body(t, v, p)?),
+            ("SubnetClosed", 1) => AmmEvent::SubnetClosed(body(t, v, p)?),
+            ("SubnetDissolved", 1) => AmmEvent::SubnetDissolved(body(t, v, p)?),
+            ("RegistrationBurned", 1) => AmmEvent::RegistrationBurned(body(t, v, p)?),
+            ("SubnetOwnerSet", 1) => AmmEvent::SubnetOwnerSet(body(t, v, p)?),
+            ("GovernanceStepRefused", 1) => AmmEvent::GovernanceStepRefused(body(t, v, p)?),
+            ("LockMirrored", 1) => AmmEvent::LockMirrored(body(t, v, p)?),
+            ("LockCleared", 1) => AmmEvent::LockCleared(body(t, v, p)?),
+            ("UnlockRateSet", 1) => AmmEvent::UnlockRateSet(body(t, v, p)?),
             _ => {
                 return Err(DecodeError::UnknownType {
                     event_type: t.to_owned(),

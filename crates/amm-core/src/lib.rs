@@ -1,10 +1,12 @@
 //! The pure dTAO economy core: subnet pools, stake share pools, staking
 //! operations, the per-block coinbase and the epoch payouts
-//! (tokenomics.md §2 and §3), behind [`aggregate::Aggregate`].
+//! (tokenomics.md §2 and §3), and the subnet lifecycle governance drives
+//! (governance.md §3, §4.2), behind [`aggregate::Aggregate`].
 //!
 //! No clock, no I/O, no randomness, no floating point. Blocks arrive from
-//! the ledger (`Block`), epoch results from consensus (`Epoch`), staking
-//! commands signed by coldkeys. TAO never moves here: the amm decides and
+//! the ledger (`Block`), epoch results from consensus (`Epoch`), subnet
+//! openings, closings, dissolutions, registration burns, owner changes and
+//! parameters from governance, staking commands signed by coldkeys. TAO never moves here: the amm decides and
 //! the ledger carries out the custody movements it is told to
 //! ([`event::TaoSettlement`], [`event::StakeRequested`],
 //! [`event::CoinbaseRan`]), keyed by op id.
@@ -13,7 +15,8 @@
 //! - [`rejection`]: [`Rejection`], named after the chain's error classes.
 //! - [`state`]: [`Amm`], the copy-on-write [`state::Tx`] every decision runs
 //!   in, the single `apply`, [`Amm::check_invariants`].
-//! - `decide` (dispatch), `staking`, [`coinbase`], [`payout`], `claims`.
+//! - `decide` (dispatch, stake weights, stake report), `staking`,
+//!   [`coinbase`], [`payout`], `claims`, [`lifecycle`].
 //! - [`query`]: subnet summaries, portfolios, op status, totals.
 //!
 //! Deliberate differences from the chain (see each module):
@@ -23,7 +26,20 @@
 //! - epoch incentives are weights over the server pot (never more alpha
 //!   than was minted); unplaceable alpha is recycled, rounding is dust;
 //! - automatic root claims pick coldkeys round-robin instead of by block hash;
-//! - no childkeys, no locks, no `AutoStakeDestination`, no transfer toggle.
+//! - no childkeys, no `AutoStakeDestination`, no transfer toggle;
+//! - stake locks are governance's: the amm mirrors each lock's mass
+//!   (`SetLock`/`ClearLock`/`SetUnlockRate`) and enforces only the unstake
+//!   guard (`StakeUnavailable`, see `staking`); `transfer_stake` never
+//!   moves locked alpha (it may take only the available alpha); a lock
+//!   whose mass and conviction decayed below the dust (100) is gone for
+//!   governance at once but keeps its mass (< 100 rao) locked here until
+//!   governance's `LockRemoved` (at its next epoch) clears it;
+//! - registration burns pay the swap fee like stakes do (burned);
+//! - every dissolved subnet is treated as one registered after
+//!   `TaoInRefundDeploymentBlock` and `NetworkRegistrationStartBlock`
+//!   (genesis ones too): the pool alpha takes its unpaid share, no lock
+//!   refund; payouts are summed per coldkey;
+//! - the stake report's total hotkey stake has no childkey inheritance.
 
 mod claims;
 pub mod coinbase;
@@ -31,6 +47,7 @@ pub mod command;
 mod decide;
 pub mod event;
 pub mod fx;
+pub mod lifecycle;
 pub mod params;
 pub mod payout;
 pub mod query;
@@ -42,12 +59,14 @@ pub use command::{Command, CommandBody, Origin, Peer, RootClaimType};
 pub use event::{AmmEvent, EVENT_SCHEMA};
 pub use params::{AmmGenesis, AmmParams, GenesisNeuron, GenesisSubnet, SubnetParam};
 pub use rejection::Rejection;
-pub use state::{Amm, OpStatus, Subnet};
+pub use state::{Amm, OpStatus, StakeLock, Subnet};
 
 use aggregate::Aggregate;
 
-/// Version of the snapshot layout; bumped when the state's shape changes.
-pub const SNAPSHOT_VERSION: u16 = 1;
+/// Version of the snapshot layout; bumped when the state's shape changes
+/// (2: subnet lifecycle fields and the stake figures reported to governance;
+/// 3: the mirrored stake locks and the unlock rate).
+pub const SNAPSHOT_VERSION: u16 = 3;
 
 impl Aggregate for Amm {
     const SERVICE: &'static str = "amm";

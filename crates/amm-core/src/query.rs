@@ -6,7 +6,7 @@ use pool::Mechanism;
 use serde::{Deserialize, Serialize};
 
 use crate::fx;
-use crate::state::{Amm, OpStatus, PotEntry, Tx};
+use crate::state::{Amm, OpStatus, PotEntry, StakeLock, Tx};
 
 /// One subnet at a glance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,15 +32,27 @@ pub struct SubnetSummary {
     pub pending: PotEntry,
     /// Alpha this subnet mints per block at its current alpha issuance.
     pub alpha_emission_per_block: u64,
+    /// Receives emission now (started, subtoken on, registration allowed).
     pub emitting: bool,
+    /// `start_call` made: `FirstEmissionBlockNumber` is set.
+    pub started: bool,
+    pub first_emission_block: Option<u64>,
+    /// `SubnetEmissionEnabled` (pool-side TAO emission; off for new subnets
+    /// until Root enables it).
     pub emission_enabled: bool,
     pub subtoken_enabled: bool,
+    pub registration_allowed: bool,
+    /// `NetworkRegisteredAt` and `SubnetLocked` (0 for genesis subnets).
+    pub registered_at: u64,
+    pub locked: u64,
     pub owner: AccountId,
     pub owner_hotkey: AccountId,
     pub burned_alpha: u64,
     pub recycled_alpha: u64,
     pub dust: u64,
     pub root_owed: u64,
+    /// Alpha bought and burned by neuron registrations (out of issuance).
+    pub registration_burned_alpha: u64,
     #[serde(with = "as_string")]
     pub miner_burned_bits: u128,
 }
@@ -72,6 +84,12 @@ pub struct Position {
     pub alpha: u64,
     /// `alpha × spot price`, floored (no slippage, no fee).
     pub tao_value: u64,
+    /// The coldkey's locked mass on `netuid` now (subnet-wide: the same on
+    /// every position of the subnet; 0 without a lock).
+    pub locked: u64,
+    /// The coldkey's alpha on `netuid` over all its hotkeys less `locked`:
+    /// what may leave the subnet (subnet-wide, as `locked`).
+    pub available: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,14 +143,20 @@ impl Amm {
                 && s.first_emission_block.is_some()
                 && s.subtoken_enabled
                 && s.registration_allowed,
+            started: s.started(),
+            first_emission_block: s.first_emission_block,
             emission_enabled: s.emission_enabled,
             subtoken_enabled: s.subtoken_enabled,
+            registration_allowed: s.registration_allowed,
+            registered_at: s.registered_at,
+            locked: s.locked,
             owner: s.owner,
             owner_hotkey: s.owner_hotkey,
             burned_alpha: s.burned_alpha,
             recycled_alpha: s.recycled_alpha,
             dust: s.dust,
             root_owed: s.root_owed,
+            registration_burned_alpha: s.registration_burned_alpha,
             miner_burned_bits: s.miner_burned_bits,
         })
     }
@@ -144,8 +168,8 @@ impl Amm {
             .collect()
     }
 
-    /// A coldkey's positions with their TAO value at spot, and its claimable
-    /// root dividends.
+    /// A coldkey's positions with their TAO value at spot, its locked and
+    /// available alpha per subnet, and its claimable root dividends.
     pub fn portfolio(&self, coldkey: &AccountId) -> Portfolio {
         let tx = Tx::new(self);
         let mut positions = Vec::new();
@@ -168,6 +192,8 @@ impl Amm {
                 hotkey: *h,
                 alpha,
                 tao_value,
+                locked: tx.locked_alpha(coldkey, *n),
+                available: tx.available_alpha(coldkey, *n),
             });
             if *n == 0 {
                 for m in tx.rated_netuids(h) {
@@ -191,6 +217,27 @@ impl Amm {
         self.pools
             .get(&(netuid, *hotkey))
             .map_or(0, |p| p.value_of(coldkey))
+    }
+
+    /// A coldkey's alpha on `netuid` over all its hotkeys.
+    pub fn coldkey_alpha(&self, coldkey: &AccountId, netuid: u16) -> u64 {
+        Tx::new(self).coldkey_alpha(coldkey, netuid)
+    }
+
+    /// The coldkey's mirrored lock on `netuid` (as governance sent it).
+    pub fn lock(&self, coldkey: &AccountId, netuid: u16) -> Option<&StakeLock> {
+        self.locks.get(&(netuid, *coldkey))
+    }
+
+    /// The coldkey's locked mass on `netuid` at the amm's height.
+    pub fn locked_alpha(&self, coldkey: &AccountId, netuid: u16) -> u64 {
+        Tx::new(self).locked_alpha(coldkey, netuid)
+    }
+
+    /// What the unstake guard lets leave: the coldkey's alpha on `netuid`
+    /// less its locked mass now.
+    pub fn available_alpha(&self, coldkey: &AccountId, netuid: u16) -> u64 {
+        Tx::new(self).available_alpha(coldkey, netuid)
     }
 
     /// `alpha + TaoWeight × root stake` of a hotkey on a subnet.

@@ -65,6 +65,10 @@ pub enum Rejection {
     MalformedEpoch,
     #[error("nothing to claim")]
     NothingToClaim,
+    /// The operation would take the coldkey's alpha on the subnet below
+    /// its locked mass (governance.md §5.6, the unstake guard).
+    #[error("the stake is locked: the operation exceeds the available alpha")]
+    StakeUnavailable,
 }
 
 impl Rejection {
@@ -100,6 +104,7 @@ impl Rejection {
             InvalidValue => "InvalidValue",
             MalformedEpoch => "MalformedEpoch",
             NothingToClaim => "NothingToClaim",
+            StakeUnavailable => "StakeUnavailable",
         }
     }
 }

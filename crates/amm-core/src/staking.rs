@@ -7,6 +7,17 @@
 //! move, transfer, swap, recycle, burn) needs no funding and executes at
 //! once, telling the ledger where custody TAO goes in one `TaoSettlement`.
 //!
+//! The unstake guard (governance.md §5.6): every path where alpha leaves a
+//! coldkey's stake on a subnet (remove, unstake_all, cross-subnet move and
+//! swap, transfer to another coldkey, recycle, burn, their limit and
+//! partial variants) fails with `StakeUnavailable` when it would take the
+//! coldkey's alpha on that subnet (over all its hotkeys) below the locked
+//! mass governance's lock holds now: the amount is checked first
+//! (`Tx::ensure_available`), the holdings after the step again
+//! (`Tx::ensure_lock_held`, share rounding). Stakes,
+//! payouts and moves between the coldkey's own hotkeys on one subnet are
+//! never limited.
+//!
 //! Fees (§3.5): taonet has no block author, so TAO fees on buys are burned
 //! (`TaoDest::Burn`) and alpha fees on sells are burned alpha (they stay in
 //! `SubnetAlphaOut`, counted in the subnet's `burned_alpha`).
@@ -161,7 +172,7 @@ impl Tx<'_> {
         })
     }
 
-    fn settle(&mut self, op: &str, moves: Vec<TaoMove>) {
+    pub(crate) fn settle(&mut self, op: &str, moves: Vec<TaoMove>) {
         let moves: Vec<TaoMove> = moves.into_iter().filter(|m| m.amount > 0).collect();
         if !moves.is_empty() {
             self.emit(AmmEvent::TaoSettlement(TaoSettlement {
@@ -336,9 +347,11 @@ impl Tx<'_> {
         if removed < have && res.amount_out < self.params.min_stake {
             return Err(Rejection::AmountTooLow);
         }
+        self.ensure_available(&coldkey, netuid, removed)?;
         let ev = self.stake_removed(op, netuid, hotkey, coldkey, &res)?;
         let tao = ev.tao_out;
         self.emit(AmmEvent::StakeRemoved(ev));
+        self.ensure_lock_held(&coldkey, netuid)?;
         self.settle(
             op,
             vec![TaoMove {
@@ -383,6 +396,8 @@ impl Tx<'_> {
             let Ok(ev) = self.stake_removed(op, netuid, h, coldkey, &res) else {
                 continue;
             };
+            // A locked position fails the whole command (nothing moved).
+            self.ensure_available(&coldkey, netuid, ev.alpha)?;
             total += ev.tao_out;
             moves.push(TaoMove {
                 from_netuid: netuid,
@@ -390,6 +405,7 @@ impl Tx<'_> {
                 amount: ev.tao_out,
             });
             self.emit(AmmEvent::StakeRemoved(ev));
+            self.ensure_lock_held(&coldkey, netuid)?;
         }
         if !self
             .events
@@ -428,6 +444,16 @@ impl Tx<'_> {
         }
         let min = self.params.min_stake;
         if n1 == n2 {
+            // Between hotkeys of one coldkey the coldkey's alpha on the
+            // subnet stays: a lock does not mind. To another coldkey it
+            // leaves: the chain would move unlocked alpha first, then
+            // locked alpha with its conviction to a receiver that accepts
+            // locked alpha; locked alpha is not moved here (governance
+            // owns the locks), so the transfer may only take available
+            // alpha.
+            if c1 != c2 {
+                self.ensure_available(&c1, n1, alpha)?;
+            }
             // A pure share transfer: no swap, no fee.
             let value = pool::fixed64::to_u64_floor(pool::fixed64::mul(
                 s1.pool().price(),
@@ -469,6 +495,9 @@ impl Tx<'_> {
                 shares_added,
                 root_claimed,
             }));
+            if c1 != c2 {
+                self.ensure_lock_held(&c1, n1)?;
+            }
             self.done(op, format!("moved {alpha} alpha on netuid {n1}"));
             return Ok(());
         }
@@ -493,8 +522,10 @@ impl Tx<'_> {
             return Err(Rejection::AmountTooLow);
         }
         let removed = self.stake_removed(op, n1, h1, c1, &sold)?;
+        self.ensure_available(&c1, n1, removed.alpha)?;
         let tao = removed.tao_out;
         self.emit(AmmEvent::StakeRemoved(removed));
+        self.ensure_lock_held(&c1, n1)?;
         let mut moves = Vec::new();
         let drop_fees = !s1.is_root();
         let bought = self
@@ -560,6 +591,7 @@ impl Tx<'_> {
         if have == 0 || alpha > have {
             return Err(Rejection::NotEnoughStakeToWithdraw);
         }
+        self.ensure_available(&coldkey, netuid, alpha)?;
         let shares = self
             .pool_of(netuid, &hotkey)
             .ok_or(Rejection::NotEnoughStakeToWithdraw)?
@@ -584,6 +616,7 @@ impl Tx<'_> {
                 shares,
             }));
         }
+        self.ensure_lock_held(&coldkey, netuid)?;
         self.done(op, format!("{what} {alpha} alpha on netuid {netuid}"));
         Ok(())
     }

@@ -75,6 +75,17 @@ pub struct Subnet {
     /// Hotkeys holding a uid here (genesis neurons and `NeuronRegistered`).
     pub neurons: BTreeSet<AccountId>,
     pub tempo: u16,
+    /// `SubnetLocked`: the registration lock that opened the pool (0 for
+    /// genesis subnets).
+    pub locked: u64,
+    /// `NetworkRegisteredAt` (0 for genesis subnets).
+    pub registered_at: u64,
+    /// The governance op that opened the pool (None for genesis subnets):
+    /// only it may close the pool again.
+    pub open_op: Option<String>,
+    /// Alpha bought by neuron registration burns and burned: it left the
+    /// pool and alpha issuance and was never part of `alpha_out`.
+    pub registration_burned_alpha: u64,
 }
 
 impl Subnet {
@@ -94,6 +105,11 @@ impl Subnet {
 
     pub fn is_root(&self) -> bool {
         self.netuid == 0
+    }
+
+    /// `start_call` has been made (emission may start).
+    pub fn started(&self) -> bool {
+        self.first_emission_block.is_some()
     }
 }
 
@@ -143,8 +159,35 @@ pub enum OpStatus {
     },
 }
 
+/// Governance's stake lock of a (coldkey, subnet), as mirrored for the
+/// unstake guard (governance.md §5.6): the locked mass `locked` as of
+/// block `last_update`. Conviction and the lock's hotkey stay with
+/// governance: the guard is subnet-wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeLock {
+    pub locked: u64,
+    pub perpetual: bool,
+    pub last_update: u64,
+}
+
+impl StakeLock {
+    /// The locked mass at `block`: rolled forward from `last_update` with
+    /// the unlock rate `tau_u` exactly as governance rolls it
+    /// (`governance_core::math::roll_lock`; no decay if perpetual, none
+    /// before `last_update`).
+    pub fn locked_at(&self, block: u64, tau_u: u64) -> u64 {
+        let dt = block.saturating_sub(self.last_update);
+        governance_core::math::roll_lock(self.locked, 0, dt, self.perpetual, tau_u, tau_u).0
+    }
+}
+
+/// `UnlockRate` τu until governance sets one (governance's default).
+pub fn default_unlock_rate() -> u64 {
+    governance_core::Config::default().unlock_rate
+}
+
 /// The whole amm state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Amm {
     pub params: AmmParams,
     pub genesis_applied: bool,
@@ -170,6 +213,43 @@ pub struct Amm {
     pub ops: BTreeMap<String, OpStatus>,
     /// Stake weights last sent to consensus, by (netuid, hotkey).
     pub reported: BTreeMap<(u16, AccountId), u64>,
+    /// Root stakes last sent to governance (`StakeReport::root`), non-zero.
+    pub reported_root: BTreeMap<AccountId, u64>,
+    /// Total hotkey stakes last sent to governance, non-zero.
+    pub reported_hotkey_total: BTreeMap<AccountId, u64>,
+    /// Coldkey alpha per subnet last sent to governance, non-zero.
+    pub reported_coldkey_alpha: BTreeMap<(AccountId, u16), u64>,
+    /// Governance's stake locks by (netuid, coldkey) (`SetLock`).
+    pub locks: BTreeMap<(u16, AccountId), StakeLock>,
+    /// Governance's `UnlockRate` τu (blocks).
+    pub unlock_rate: u64,
+}
+
+impl Default for Amm {
+    fn default() -> Self {
+        Amm {
+            params: AmmParams::default(),
+            genesis_applied: false,
+            height: 0,
+            started: false,
+            total_stake: 0,
+            subnets: BTreeMap::new(),
+            hotkeys: BTreeMap::new(),
+            pools: BTreeMap::new(),
+            positions: BTreeMap::new(),
+            pots: BTreeMap::new(),
+            root_claimable: BTreeMap::new(),
+            root_claimed: BTreeMap::new(),
+            claim_types: BTreeMap::new(),
+            ops: BTreeMap::new(),
+            reported: BTreeMap::new(),
+            reported_root: BTreeMap::new(),
+            reported_hotkey_total: BTreeMap::new(),
+            reported_coldkey_alpha: BTreeMap::new(),
+            locks: BTreeMap::new(),
+            unlock_rate: default_unlock_rate(),
+        }
+    }
 }
 
 /// A copy-on-write layer over one map.
@@ -195,6 +275,17 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
 
     pub fn contains(&self, k: &K) -> bool {
         self.get(k).is_some()
+    }
+
+    /// The value before this layer's changes.
+    pub fn original(&self, k: &K) -> Option<&V> {
+        self.base.get(k)
+    }
+
+    /// Keys this layer wrote (changed, inserted, removed or merely
+    /// borrowed mutably), in order.
+    pub fn written_keys(&self) -> Vec<K> {
+        self.diff.keys().cloned().collect()
     }
 
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
@@ -275,6 +366,11 @@ pub(crate) struct Changes {
     claim_types: Diff<AccountId, RootClaimType>,
     ops: Diff<String, OpStatus>,
     reported: Diff<(u16, AccountId), u64>,
+    reported_root: Diff<AccountId, u64>,
+    reported_hotkey_total: Diff<AccountId, u64>,
+    reported_coldkey_alpha: Diff<(AccountId, u16), u64>,
+    locks: Diff<(u16, AccountId), StakeLock>,
+    unlock_rate: u64,
 }
 
 /// A decision (or one event's application) in progress.
@@ -294,6 +390,11 @@ pub struct Tx<'a> {
     pub claim_types: Layer<'a, AccountId, RootClaimType>,
     pub ops: Layer<'a, String, OpStatus>,
     pub reported: Layer<'a, (u16, AccountId), u64>,
+    pub reported_root: Layer<'a, AccountId, u64>,
+    pub reported_hotkey_total: Layer<'a, AccountId, u64>,
+    pub reported_coldkey_alpha: Layer<'a, (AccountId, u16), u64>,
+    pub locks: Layer<'a, (u16, AccountId), StakeLock>,
+    pub unlock_rate: u64,
     /// Events emitted so far (each already applied to the layer).
     pub events: Vec<AmmEvent>,
     /// Pools whose value changed: their stake weights may have.
@@ -320,6 +421,11 @@ impl<'a> Tx<'a> {
             claim_types: Layer::new(&base.claim_types),
             ops: Layer::new(&base.ops),
             reported: Layer::new(&base.reported),
+            reported_root: Layer::new(&base.reported_root),
+            reported_hotkey_total: Layer::new(&base.reported_hotkey_total),
+            reported_coldkey_alpha: Layer::new(&base.reported_coldkey_alpha),
+            locks: Layer::new(&base.locks),
+            unlock_rate: base.unlock_rate,
             events: Vec::new(),
             touched: BTreeSet::new(),
             touched_all: false,
@@ -343,6 +449,11 @@ impl<'a> Tx<'a> {
             claim_types: self.claim_types.diff,
             ops: self.ops.diff,
             reported: self.reported.diff,
+            reported_root: self.reported_root.diff,
+            reported_hotkey_total: self.reported_hotkey_total.diff,
+            reported_coldkey_alpha: self.reported_coldkey_alpha.diff,
+            locks: self.locks.diff,
+            unlock_rate: self.unlock_rate,
         }
     }
 
@@ -358,8 +469,8 @@ impl<'a> Tx<'a> {
         self.subnets.get(&netuid)
     }
 
-    /// All netuids (the set never changes inside one decision except at
-    /// genesis).
+    /// All netuids (the set changes only by genesis, open, close and
+    /// dissolution, each a decision of its own).
     pub fn netuids(&self) -> Vec<u16> {
         self.subnets.keys_in(..)
     }
@@ -401,6 +512,67 @@ impl<'a> Tx<'a> {
             .into_iter()
             .map(|(_, n)| n)
             .collect()
+    }
+
+    /// A coldkey's alpha on `netuid` summed over all its hotkeys.
+    pub fn coldkey_alpha(&self, coldkey: &AccountId, netuid: u16) -> u64 {
+        self.positions
+            .get(coldkey)
+            .map(|set| {
+                set.range((netuid, ID_MIN)..=(netuid, ID_MAX))
+                    .map(|(_, h)| self.stake_of(netuid, h, coldkey))
+                    .fold(0u64, u64::saturating_add)
+            })
+            .unwrap_or(0)
+    }
+
+    /// The coldkey's locked mass on `netuid` at the amm's height (0 without
+    /// a lock).
+    pub fn locked_alpha(&self, coldkey: &AccountId, netuid: u16) -> u64 {
+        self.locks
+            .get(&(netuid, *coldkey))
+            .map_or(0, |l| l.locked_at(self.height, self.unlock_rate))
+    }
+
+    /// The unstake guard's available alpha (§5.6): the coldkey's alpha on
+    /// `netuid` less its locked mass now.
+    pub fn available_alpha(&self, coldkey: &AccountId, netuid: u16) -> u64 {
+        self.coldkey_alpha(coldkey, netuid)
+            .saturating_sub(self.locked_alpha(coldkey, netuid))
+    }
+
+    /// The unstake guard: `amount` may leave the coldkey's alpha on
+    /// `netuid` only if it stays at or above the locked mass.
+    pub(crate) fn ensure_available(
+        &self,
+        coldkey: &AccountId,
+        netuid: u16,
+        amount: u64,
+    ) -> Result<(), crate::rejection::Rejection> {
+        if amount > 0
+            && self.locks.contains(&(netuid, *coldkey))
+            && amount > self.available_alpha(coldkey, netuid)
+        {
+            return Err(crate::rejection::Rejection::StakeUnavailable);
+        }
+        Ok(())
+    }
+
+    /// The unstake guard's post-condition, checked after an alpha-leaving
+    /// step was emitted: the coldkey still holds at least its locked mass on
+    /// `netuid` (share rounding may cost the holder a rao more than the
+    /// amount that left, so the amount check alone is not enough).
+    pub(crate) fn ensure_lock_held(
+        &self,
+        coldkey: &AccountId,
+        netuid: u16,
+    ) -> Result<(), crate::rejection::Rejection> {
+        if self.locks.contains(&(netuid, *coldkey))
+            && self.coldkey_alpha(coldkey, netuid) < self.locked_alpha(coldkey, netuid)
+        {
+            return Err(crate::rejection::Rejection::StakeUnavailable);
+        }
+        Ok(())
     }
 
     // ---- the one place events change state --------------------------------
@@ -655,6 +827,148 @@ impl<'a> Tx<'a> {
             AmmEvent::RootClaimTypeSet(t) => {
                 self.claim_types.insert(t.coldkey, t.claim_type.clone());
             }
+            AmmEvent::StakeReport(r) => {
+                fn put<K: Ord + Clone>(m: &mut Layer<'_, K, u64>, k: K, v: u64) {
+                    if v == 0 {
+                        m.remove(&k);
+                    } else {
+                        m.insert(k, v);
+                    }
+                }
+                for (h, v) in &r.root {
+                    put(&mut self.reported_root, *h, *v);
+                }
+                for (h, v) in &r.hotkey_total {
+                    put(&mut self.reported_hotkey_total, *h, *v);
+                }
+                for (c, n, v) in &r.coldkey_alpha {
+                    put(&mut self.reported_coldkey_alpha, (*c, *n), *v);
+                }
+            }
+            AmmEvent::SubnetOpened(o) => self.apply_opened(o),
+            AmmEvent::SubnetClosed(c) => self.remove_subnet(c.netuid),
+            AmmEvent::SubnetDissolved(d) => self.remove_subnet(d.netuid),
+            AmmEvent::RegistrationBurned(b) => {
+                self.with_subnet(b.netuid, |s| {
+                    s.tao = b.tao_reserve;
+                    s.alpha_in = b.alpha_reserve;
+                    s.registration_burned_alpha += b.alpha_burned;
+                });
+                self.total_stake += b.tao - b.fee;
+            }
+            AmmEvent::SubnetOwnerSet(o) => {
+                self.with_subnet(o.netuid, |s| {
+                    s.owner = o.owner;
+                    s.owner_hotkey = o.owner_hotkey;
+                });
+                self.associate_if_new(o.owner_hotkey, o.owner);
+            }
+            AmmEvent::GovernanceStepRefused(_) => {}
+            AmmEvent::LockMirrored(l) => {
+                self.locks.insert(
+                    (l.netuid, l.coldkey),
+                    StakeLock {
+                        locked: l.locked,
+                        perpetual: l.perpetual,
+                        last_update: l.block,
+                    },
+                );
+            }
+            AmmEvent::LockCleared(l) => self.locks.remove(&(l.netuid, l.coldkey)),
+            AmmEvent::UnlockRateSet(r) => self.unlock_rate = r.blocks,
+        }
+    }
+
+    /// `hotkey` belongs to `coldkey` unless it already belongs to someone.
+    fn associate_if_new(&mut self, hotkey: AccountId, coldkey: AccountId) {
+        if !self.hotkeys.contains(&hotkey) {
+            let take = self.params.default_take;
+            self.hotkeys.insert(
+                hotkey,
+                HotkeyInfo {
+                    owner: coldkey,
+                    take,
+                },
+            );
+        }
+    }
+
+    fn apply_opened(&mut self, o: &SubnetOpened) {
+        let p = &self.params;
+        let subnet = Subnet {
+            netuid: o.netuid,
+            mechanism: Mechanism::Dynamic,
+            tao: o.tao,
+            alpha_in: o.alpha,
+            alpha_out: 0,
+            protocol_alpha: 0,
+            quote_weight: Perquintill::HALF.deconstruct(),
+            fee_rate: p.fee_rate,
+            moving_price_bits: 0,
+            first_emission_block: None,
+            subtoken_enabled: false,
+            emission_enabled: false,
+            registration_allowed: true,
+            owner_cut_enabled: true,
+            owner_cut: p.owner_cut,
+            owner: o.owner,
+            owner_hotkey: o.owner_hotkey,
+            miner_burned_bits: 0,
+            burned_alpha: 0,
+            recycled_alpha: 0,
+            dust: 0,
+            root_owed: 0,
+            neurons: BTreeSet::from([o.owner_hotkey]),
+            tempo: 360,
+            locked: o.tao,
+            registered_at: o.block,
+            open_op: Some(o.op.clone()),
+            registration_burned_alpha: 0,
+        };
+        self.subnets.insert(o.netuid, subnet);
+        self.total_stake += o.tao;
+        self.associate_if_new(o.owner_hotkey, o.owner);
+        self.touched.insert((o.netuid, o.owner_hotkey));
+    }
+
+    /// Removes a subnet and everything kept per subnet: its pools (and the
+    /// position index entries), pending pots, root-claim state, the stake
+    /// weights reported for it and the stake locks on it. Its `SubnetTAO` leaves `TotalStake`.
+    fn remove_subnet(&mut self, netuid: u16) {
+        let Some(s) = self.subnet(netuid).cloned() else {
+            return;
+        };
+        self.total_stake -= s.tao;
+        self.subnets.remove(&netuid);
+        for key in self.pools.keys_in((netuid, ID_MIN)..=(netuid, ID_MAX)) {
+            let holders: Vec<AccountId> = self
+                .pools
+                .get(&key)
+                .map(|p| p.shares.keys().copied().collect())
+                .unwrap_or_default();
+            for c in holders {
+                self.unindex(c, netuid, key.1);
+            }
+            self.pools.remove(&key);
+            self.touched.insert(key);
+        }
+        for key in self.pots.keys_in((netuid, 0)..=(netuid, u64::MAX)) {
+            self.pots.remove(&key);
+        }
+        for key in self.root_claimable.keys_in(..) {
+            if key.1 == netuid {
+                self.root_claimable.remove(&key);
+            }
+        }
+        let claimed = (netuid, ID_MIN, ID_MIN)..=(netuid, ID_MAX, ID_MAX);
+        for key in self.root_claimed.keys_in(claimed) {
+            self.root_claimed.remove(&key);
+        }
+        for key in self.reported.keys_in((netuid, ID_MIN)..=(netuid, ID_MAX)) {
+            self.reported.remove(&key);
+        }
+        for key in self.locks.keys_in((netuid, ID_MIN)..=(netuid, ID_MAX)) {
+            self.locks.remove(&key);
         }
     }
 
@@ -715,6 +1029,10 @@ impl<'a> Tx<'a> {
             root_owed: 0,
             neurons: BTreeSet::new(),
             tempo: 0,
+            locked: 0,
+            registered_at: 0,
+            open_op: None,
+            registration_burned_alpha: 0,
         };
         self.subnets.insert(0, root);
         for gs in &g.subnets {
@@ -749,6 +1067,10 @@ impl<'a> Tx<'a> {
                     root_owed: 0,
                     neurons,
                     tempo: gs.tempo.unwrap_or(360),
+                    locked: 0,
+                    registered_at: 0,
+                    open_op: None,
+                    registration_burned_alpha: 0,
                 },
             );
             self.total_stake += gs.tao_reserve;
@@ -786,6 +1108,11 @@ impl Amm {
         commit_map(&mut self.claim_types, c.claim_types);
         commit_map(&mut self.ops, c.ops);
         commit_map(&mut self.reported, c.reported);
+        commit_map(&mut self.reported_root, c.reported_root);
+        commit_map(&mut self.reported_hotkey_total, c.reported_hotkey_total);
+        commit_map(&mut self.reported_coldkey_alpha, c.reported_coldkey_alpha);
+        commit_map(&mut self.locks, c.locks);
+        self.unlock_rate = c.unlock_rate;
     }
 
     /// Applies one event (the `evolve` of the aggregate).
@@ -806,6 +1133,18 @@ impl Amm {
     /// scaling left (see [`Subnet::dust`]). TAO: `Σ SubnetTAO == TotalStake`;
     /// root is 1:1 (`SubnetTAO[0] == SubnetAlphaOut[0]`). Share pools: the
     /// denominator is the sum of the shares; the position index matches.
+    /// Nothing is kept for a netuid without a subnet (pools, pots, root
+    /// claims, reported weights, locks: a closed or dissolved subnet leaves
+    /// none).
+    /// Reported stake figures are never 0 (a 0 is reported, then forgotten).
+    ///
+    /// Against the ledger (not checkable here; the property tests check it
+    /// with a model ledger): `custody[netuid] == SubnetTAO` once both sides
+    /// have consumed each other's streams. One window is expected: a pool
+    /// opened by `OpenSubnet` counts its lock before the ledger confirms it
+    /// into custody (after governance sees the whole registration open), so
+    /// until then `custody[netuid]` falls short by exactly `Subnet::locked`
+    /// (the model ledger credits the lock at open).
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut tao_sum: u128 = 0;
         let mut per_subnet: BTreeMap<u16, u128> = BTreeMap::new();
@@ -869,6 +1208,34 @@ impl Amm {
                 "Σ SubnetTAO {tao_sum} != TotalStake {}",
                 self.total_stake
             ));
+        }
+        let orphan = |n: &u16| !self.subnets.contains_key(n);
+        if let Some((n, h)) = self.pools.keys().find(|(n, _)| orphan(n)) {
+            return Err(format!("pool ({n}, {h}) of a missing subnet"));
+        }
+        if let Some((n, b)) = self.pots.keys().find(|(n, _)| orphan(n)) {
+            return Err(format!("pot ({n}, {b}) of a missing subnet"));
+        }
+        if let Some((h, n)) = self.root_claimable.keys().find(|(_, n)| orphan(n)) {
+            return Err(format!("root claimable ({h}, {n}) of a missing subnet"));
+        }
+        if let Some((n, _, _)) = self.root_claimed.keys().find(|(n, _, _)| orphan(n)) {
+            return Err(format!("root claimed on missing subnet {n}"));
+        }
+        if let Some((n, h)) = self.reported.keys().find(|(n, _)| orphan(n)) {
+            return Err(format!("reported weight ({n}, {h}) of a missing subnet"));
+        }
+        if let Some((n, c)) = self.locks.keys().find(|(n, _)| orphan(n)) {
+            return Err(format!("lock of {c} on missing subnet {n}"));
+        }
+        if self.unlock_rate == 0 {
+            return Err("unlock rate 0".into());
+        }
+        let zero = self.reported_root.values().any(|v| *v == 0)
+            || self.reported_hotkey_total.values().any(|v| *v == 0)
+            || self.reported_coldkey_alpha.values().any(|v| *v == 0);
+        if zero {
+            return Err("a reported stake figure of 0 is kept".into());
         }
         Ok(())
     }

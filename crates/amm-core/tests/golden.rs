@@ -235,6 +235,62 @@ fn samples() -> Vec<AmmEvent> {
             coldkey: a(1),
             claim_type: RootClaimType::KeepSubnets(vec![1, 3]),
         }),
+        AmmEvent::StakeReport(StakeReport {
+            root: vec![(a(2), 5_000_000_000), (a(3), 0)],
+            hotkey_total: vec![(a(2), 7_499_000_000)],
+            coldkey_alpha: vec![(a(1), 1, 4_998_000_000), (a(4), 3, 0)],
+        }),
+        AmmEvent::SubnetOpened(SubnetOpened {
+            op: "reg-1".into(),
+            netuid: 6,
+            owner: a(1),
+            owner_hotkey: a(2),
+            tao: 2_500_000_000_000,
+            alpha: 1_666_666_666_666,
+            block: 1_234,
+        }),
+        AmmEvent::SubnetClosed(SubnetClosed {
+            op: "reg-1".into(),
+            netuid: 6,
+        }),
+        AmmEvent::SubnetDissolved(SubnetDissolved {
+            netuid: 3,
+            block: 900_000,
+            payouts: vec![(a(1), 123_456_789), (a(4), 1)],
+            recycled: 876_543_210,
+        }),
+        AmmEvent::RegistrationBurned(RegistrationBurned {
+            op: "neuron-7".into(),
+            netuid: 1,
+            coldkey: a(4),
+            tao: 1_000_000_000,
+            fee: 503_547,
+            alpha_burned: 998_496_453,
+            tao_reserve: 1_000_999_496_453,
+            alpha_reserve: 999_001_503_547,
+        }),
+        AmmEvent::SubnetOwnerSet(SubnetOwnerSet {
+            netuid: 1,
+            owner: a(4),
+            owner_hotkey: a(5),
+        }),
+        AmmEvent::GovernanceStepRefused(GovernanceStepRefused {
+            op: "dissolve/9/100".into(),
+            code: "SubnetNotExists".into(),
+            message: "no subnet 9 to dissolve".into(),
+        }),
+        AmmEvent::LockMirrored(LockMirrored {
+            coldkey: a(1),
+            netuid: 3,
+            locked: 7_500_000_000,
+            perpetual: false,
+            block: 1_234,
+        }),
+        AmmEvent::LockCleared(LockCleared {
+            coldkey: a(1),
+            netuid: 3,
+        }),
+        AmmEvent::UnlockRateSet(UnlockRateSet { blocks: 934_866 }),
     ]
 }
 
@@ -258,7 +314,17 @@ fn _every_variant_needs_a_sample(e: &AmmEvent) {
         | AmmEvent::HotkeyAssociated(_)
         | AmmEvent::NeuronSeen(_)
         | AmmEvent::ParamSet(_)
-        | AmmEvent::RootClaimTypeSet(_) => {}
+        | AmmEvent::RootClaimTypeSet(_)
+        | AmmEvent::StakeReport(_)
+        | AmmEvent::SubnetOpened(_)
+        | AmmEvent::SubnetClosed(_)
+        | AmmEvent::SubnetDissolved(_)
+        | AmmEvent::RegistrationBurned(_)
+        | AmmEvent::SubnetOwnerSet(_)
+        | AmmEvent::GovernanceStepRefused(_)
+        | AmmEvent::LockMirrored(_)
+        | AmmEvent::LockCleared(_)
+        | AmmEvent::UnlockRateSet(_) => {}
     }
 }
 

@@ -1,11 +1,19 @@
 //! Long random runs over several subnets: stakes (funded, refused or
 //! interleaved), unstakes, moves, transfers, swaps, recycles, burns, blocks,
-//! epochs, claims and parameter changes. After every step the accounting
-//! identities hold (`check_invariants`) and a model ledger's custody per
-//! subnet equals `SubnetTAO`; Σ credits ≤ minted; rejections change nothing;
-//! at the end replay equals live and a snapshot restores the state.
+//! epochs, claims and parameter changes, and governance's subnet lifecycle
+//! (open, start, close, dissolve, registration burns, owner changes,
+//! parameters). After every step the accounting identities hold
+//! (`check_invariants`) and a model ledger's custody per subnet equals
+//! `SubnetTAO` (the model confirms a new subnet's lock at open, and a gone
+//! subnet's custody is empty); Σ credits ≤ minted; rejections change
+//! nothing; governance steps are always answered; with random stake locks
+//! mirrored from governance, no guarded step (unstake, move, transfer,
+//! swap, recycle, burn) leaves a coldkey whose alpha fell below its locked
+//! mass; at the end replay equals live and a snapshot restores the state.
 
 mod common;
+
+use std::collections::BTreeMap;
 
 use amm_core::event::*;
 use amm_core::*;
@@ -13,7 +21,10 @@ use common::*;
 use proptest::prelude::*;
 
 const TAO: u64 = 1_000_000_000;
+/// Genesis subnets 1..=NETS; governance may open NETS+1 and NETS+2 (and
+/// reopen dissolved ones).
 const NETS: u16 = 5;
+const ALL: u16 = NETS + 2;
 const USERS: [u8; 4] = [ALICE, BOB, 30, 40];
 const HOTKEYS: [u8; 4] = [ALICE_HK, BOB_HK, OWNER_HK, 31];
 
@@ -89,11 +100,55 @@ enum Raw {
         net: u16,
         which: u8,
         value: u64,
+        by_governance: bool,
+    },
+    Open {
+        net: u16,
+        lock: u64,
+        owner: usize,
+    },
+    Start {
+        net: u16,
+    },
+    Close {
+        net: u16,
+        right_op: bool,
+    },
+    Dissolve {
+        net: u16,
+    },
+    RegBurn {
+        net: u16,
+        who: usize,
+        amount: u64,
+    },
+    Owner {
+        net: u16,
+        hk: usize,
+        takeover: Option<usize>,
+    },
+    /// Governance mirrors a lock of `permille` of the coldkey's alpha on a
+    /// subnet (above 1000: more than it holds), as of `back` blocks ago
+    /// (or ahead of the amm).
+    Lock {
+        who: usize,
+        hk: usize,
+        net: u16,
+        permille: u64,
+        perpetual: bool,
+        back: i64,
+    },
+    Unlock {
+        who: usize,
+        net: u16,
+    },
+    UnlockRate {
+        blocks: u64,
     },
 }
 
 fn net() -> impl Strategy<Value = u16> {
-    0..=NETS
+    0..=ALL
 }
 
 fn raw() -> impl Strategy<Value = Raw> {
@@ -118,10 +173,25 @@ fn raw() -> impl Strategy<Value = Raw> {
         1 => (who.clone(), hk.clone(), net(), permille, any::<bool>())
             .prop_map(|(who, hk, net, permille, burn)| Raw::Recycle { who, hk, net, permille, burn }),
         6 => (1u8..6, prop_oneof![Just(TAO), 0..2 * TAO]).prop_map(|(n, minted)| Raw::Blocks { n, minted }),
-        3 => (1..=NETS, 0u8..3, proptest::collection::vec(0u16..10, 4), proptest::collection::vec(0u16..10, 4))
+        3 => (1..=ALL, 0u8..3, proptest::collection::vec(0u16..10, 4), proptest::collection::vec(0u16..10, 4))
             .prop_map(|(net, lag, inc, div)| Raw::Epoch { net, lag, inc, div }),
-        2 => (who, 0u8..3).prop_map(|(who, kind)| Raw::Claim { who, kind }),
-        1 => (1..=NETS, 0u8..6, any::<u64>()).prop_map(|(net, which, value)| Raw::Param { net, which, value }),
+        2 => (who.clone(), 0u8..3).prop_map(|(who, kind)| Raw::Claim { who, kind }),
+        1 => (1..=ALL, 0u8..6, any::<u64>(), any::<bool>())
+            .prop_map(|(net, which, value, by_governance)| Raw::Param { net, which, value, by_governance }),
+        3 => (0..=ALL, prop_oneof![1u64..2_000_000, TAO..3_000 * TAO], who.clone())
+            .prop_map(|(net, lock, owner)| Raw::Open { net, lock, owner }),
+        3 => (0..=ALL).prop_map(|net| Raw::Start { net }),
+        1 => (0..=ALL, prop_oneof![4 => Just(true), 1 => Just(false)])
+            .prop_map(|(net, right_op)| Raw::Close { net, right_op }),
+        2 => (0..=ALL).prop_map(|net| Raw::Dissolve { net }),
+        2 => (0..=ALL, who.clone(), prop_oneof![Just(TAO), 1u64..10 * TAO])
+            .prop_map(|(net, who, amount)| Raw::RegBurn { net, who, amount }),
+        1 => (0..=ALL, hk.clone(), proptest::option::of(who.clone()))
+            .prop_map(|(net, hk, takeover)| Raw::Owner { net, hk, takeover }),
+        3 => (who.clone(), hk, 0..=ALL, 0u64..1_200, any::<bool>(), -50i64..5_000)
+            .prop_map(|(who, hk, net, permille, perpetual, back)| Raw::Lock { who, hk, net, permille, perpetual, back }),
+        1 => (who, 0..=ALL).prop_map(|(who, net)| Raw::Unlock { who, net }),
+        1 => prop_oneof![Just(0u64), 1u64..5_000, Just(934_866)].prop_map(|blocks| Raw::UnlockRate { blocks }),
     ]
 }
 
@@ -132,6 +202,24 @@ fn pct(have: u64, permille: u64) -> u64 {
 struct Run {
     h: Harness,
     pending: Vec<String>,
+    /// The op that opened each governance-opened subnet.
+    opened: BTreeMap<u16, String>,
+    /// A same-subnet move between the coldkey's own hotkeys: not guarded
+    /// (share rounding may cost it a rao), set by the step that made it.
+    exempt: Option<(keys::AccountId, u16)>,
+}
+
+/// Steps where alpha leaves a coldkey's stake: the unstake guard applies.
+fn guarded(r: &Raw) -> bool {
+    matches!(
+        r,
+        Raw::Unstake { .. }
+            | Raw::UnstakeAll { .. }
+            | Raw::Move { .. }
+            | Raw::Transfer { .. }
+            | Raw::Swap { .. }
+            | Raw::Recycle { .. }
+    )
 }
 
 impl Run {
@@ -159,10 +247,43 @@ impl Run {
         Run {
             h,
             pending: Vec::new(),
+            opened: BTreeMap::new(),
+            exempt: None,
         }
     }
 
+    /// A step, then the unstake guard's promise: after a guarded step no
+    /// coldkey whose alpha on a locked subnet fell holds less than its
+    /// locked mass there.
     fn step(&mut self, r: &Raw) {
+        let before: Vec<(keys::AccountId, u16, u64, u64)> = self
+            .h
+            .amm
+            .locks
+            .keys()
+            .map(|(n, c)| {
+                let amm = &self.h.amm;
+                (*c, *n, amm.coldkey_alpha(c, *n), amm.locked_alpha(c, *n))
+            })
+            .collect();
+        self.exempt = None;
+        self.act(r);
+        if !guarded(r) {
+            return;
+        }
+        for (c, n, alpha, locked) in before {
+            if self.exempt == Some((c, n)) {
+                continue;
+            }
+            let now = self.h.amm.coldkey_alpha(&c, n);
+            assert!(
+                now >= alpha || now >= locked,
+                "{r:?}: {c} on {n} fell from {alpha} to {now} below its lock {locked}"
+            );
+        }
+    }
+
+    fn act(&mut self, r: &Raw) {
         let h = &mut self.h;
         let u = |i: usize| USERS[i];
         let k = |i: usize| a(HOTKEYS[i]);
@@ -259,6 +380,9 @@ impl Run {
             } => {
                 let (hot, net) = pick(h, who, hk, net);
                 let alpha = pct(h.amm.stake(net, &hot, &a(u(who))), permille);
+                if net == net2 {
+                    self.exempt = Some((a(u(who)), net));
+                }
                 let op = h.next_op();
                 let _ = h.run(signed(
                     u(who),
@@ -423,7 +547,12 @@ impl Run {
                     },
                 ));
             }
-            Raw::Param { net, which, value } => {
+            Raw::Param {
+                net,
+                which,
+                value,
+                by_governance,
+            } => {
                 let param = match which {
                     0 => SubnetParam::EmissionEnabled(value % 2 == 0),
                     1 => SubnetParam::OwnerCutEnabled(value % 2 == 0),
@@ -435,8 +564,165 @@ impl Run {
                     },
                     _ => SubnetParam::SubtokenEnabled(value % 5 != 0),
                 };
-                h.run(signed(ADMIN, CommandBody::SetParam { netuid: net, param }))
-                    .unwrap();
+                let body = CommandBody::SetParam { netuid: net, param };
+                if by_governance {
+                    h.run(governance(body)).expect("governance is answered");
+                } else if let Err(e) = h.run(signed(ADMIN, body)) {
+                    // Only a gone (or never opened) subnet refuses the admin.
+                    assert_eq!(e, Rejection::SubnetNotExists);
+                    assert!(!h.amm.subnets.contains_key(&net));
+                }
+            }
+            Raw::Open { net, lock, owner } => {
+                // Mostly a free netuid (the `net`-th one), else `net` as is.
+                let free: Vec<u16> = (1..=ALL)
+                    .filter(|n| !h.amm.subnets.contains_key(n))
+                    .collect();
+                let net = match free.len() {
+                    0 => net,
+                    _ if net == 0 => 0,
+                    len => free[usize::from(net) % len],
+                };
+                let op = h.next_op();
+                let ev = h
+                    .run(governance(CommandBody::OpenSubnet {
+                        op: op.clone(),
+                        netuid: net,
+                        owner: a(u(owner)),
+                        owner_hotkey: k(owner),
+                        lock,
+                        block: h.amm.height,
+                    }))
+                    .expect("governance is answered");
+                match &ev[0] {
+                    AmmEvent::SubnetOpened(o) => {
+                        assert_eq!(o.tao, lock);
+                        self.opened.insert(net, op);
+                    }
+                    AmmEvent::GovernanceStepRefused(_) => {}
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            Raw::Start { net } => {
+                // Mostly one that governance opened.
+                let opened: Vec<u16> = self.opened.keys().copied().collect();
+                let net = match opened.len() {
+                    0 => net,
+                    len if net % 4 != 0 => opened[usize::from(net) % len],
+                    _ => net,
+                };
+                h.run(governance(CommandBody::SetParam {
+                    netuid: net,
+                    param: SubnetParam::StartCall,
+                }))
+                .expect("governance is answered");
+            }
+            Raw::Close { net, right_op } => {
+                let opened: Vec<u16> = self.opened.keys().copied().collect();
+                let net = match opened.len() {
+                    0 => net,
+                    len => opened[usize::from(net) % len],
+                };
+                let op = match self.opened.get(&net) {
+                    Some(op) if right_op => op.clone(),
+                    _ => "not-the-op".to_owned(),
+                };
+                let ev = h
+                    .run(governance(CommandBody::CloseSubnet { op, netuid: net }))
+                    .expect("governance is answered");
+                if matches!(ev[0], AmmEvent::SubnetClosed(_)) {
+                    self.opened.remove(&net);
+                }
+            }
+            Raw::Dissolve { net } => {
+                let tao = h.amm.subnets.get(&net).map(|s| s.tao);
+                let ev = h
+                    .run(governance(CommandBody::DissolveSubnet {
+                        netuid: net,
+                        block: h.amm.height,
+                    }))
+                    .expect("governance is answered");
+                if let AmmEvent::SubnetDissolved(d) = &ev[0] {
+                    let paid: u64 = d.payouts.iter().map(|(_, v)| v).sum();
+                    assert_eq!(Some(paid + d.recycled), tao, "the whole pool is settled");
+                    self.opened.remove(&net);
+                }
+            }
+            Raw::RegBurn { net, who, amount } => {
+                let op = h.next_op();
+                let alpha_out = h.amm.subnets.get(&net).map(|s| s.alpha_out);
+                let ev = h
+                    .registration_burn(&op, net, u(who), amount)
+                    .expect("governance is answered");
+                if let AmmEvent::RegistrationBurned(b) = &ev[0] {
+                    assert_eq!(b.tao, amount);
+                    // The burned alpha never counts as outstanding.
+                    assert_eq!(h.amm.subnets.get(&net).map(|s| s.alpha_out), alpha_out);
+                }
+            }
+            Raw::Owner { net, hk, takeover } => {
+                h.run(governance(CommandBody::SetOwner {
+                    netuid: net,
+                    owner: takeover.map(|w| a(u(w))),
+                    owner_hotkey: k(hk),
+                }))
+                .expect("governance is answered");
+            }
+            Raw::Lock {
+                who,
+                hk,
+                net,
+                permille,
+                perpetual,
+                back,
+            } => {
+                let (_, net) = pick(h, who, hk, net);
+                let coldkey = a(u(who));
+                let locked = pct(h.amm.coldkey_alpha(&coldkey, net), permille);
+                let block = h.amm.height.saturating_add_signed(-back);
+                let ev = h
+                    .run(governance(CommandBody::SetLock {
+                        coldkey,
+                        netuid: net,
+                        locked,
+                        perpetual,
+                        block,
+                    }))
+                    .expect("governance is answered");
+                match &ev[..] {
+                    [AmmEvent::LockMirrored(l)] => {
+                        assert_eq!(l.locked, locked);
+                        let want = if block >= h.amm.height || perpetual {
+                            locked
+                        } else {
+                            let tau = h.amm.unlock_rate;
+                            let dt = h.amm.height - block;
+                            governance_core::math::roll_lock(locked, 0, dt, false, tau, tau).0
+                        };
+                        assert_eq!(h.amm.locked_alpha(&coldkey, net), want);
+                    }
+                    [AmmEvent::GovernanceStepRefused(f)] => {
+                        assert_eq!(f.code, "SubnetNotExists");
+                        assert!(!h.amm.subnets.contains_key(&net));
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            Raw::Unlock { who, net } => {
+                let had = h.amm.lock(&a(u(who)), net).is_some();
+                let ev = h
+                    .run(governance(CommandBody::ClearLock {
+                        coldkey: a(u(who)),
+                        netuid: net,
+                    }))
+                    .expect("governance is answered");
+                assert_eq!(ev.len(), usize::from(had));
+                assert_eq!(h.amm.lock(&a(u(who)), net), None);
+            }
+            Raw::UnlockRate { blocks } => {
+                h.run(governance(CommandBody::SetUnlockRate { blocks }))
+                    .expect("governance is answered");
+                assert!(h.amm.unlock_rate > 0);
             }
         }
     }

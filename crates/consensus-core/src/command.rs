@@ -15,7 +15,8 @@ pub enum Origin {
     /// keys (ledger, amm, governance), so the core does not keep a list.
     Service(AccountId),
     /// The shell itself: relaying the amm's coinbase blocks and stake
-    /// weights, applying genesis subnets at start-up.
+    /// weights and governance's saga steps (`CreateSubnet`, `RegisterNeuron`,
+    /// `DropSubnet`), applying genesis subnets at start-up.
     Clock,
 }
 
@@ -50,23 +51,38 @@ pub enum CommandBody {
     /// `Clock` or `Service`: the amm's new stake weights, (netuid, hotkey,
     /// rao); entries for unknown subnets are skipped.
     StakeUpdates { entries: Vec<(u16, AccountId, u64)> },
-    /// `Service`: a subnet was registered (governance).
+    /// `Service` or `Clock`: a subnet was registered (governance). With
+    /// `op` (governance's saga id) `SubnetCreated` carries the op and the
+    /// owner hotkey is registered at uid 0 (a `NeuronRegistered` without
+    /// op follows), and a domain rejection is not returned but recorded as
+    /// `StepRefused { op, .. }`. Without it (genesis: the neurons follow as
+    /// `RegisterNeuron`s) nothing is registered and a refusal is a plain
+    /// rejection.
     CreateSubnet {
         netuid: u16,
         owner: AccountId,
         owner_hotkey: AccountId,
         params: SubnetParams,
+        #[serde(default)]
+        op: Option<String>,
     },
+    /// `Service` or `Clock`: the subnet is gone (governance dissolved it or
+    /// its registration failed): metagraph, weights, bonds, commits, pending
+    /// emission and stake weights are dropped; the netuid may come back.
+    DropSubnet { netuid: u16 },
     /// `Service`: governance changed a hyperparameter (it has checked who may).
     SetHyperparameter { netuid: u16, param: Hyperparameter },
     /// `Service`: the Root-settable `MaxEpochsPerBlock`.
     SetMaxEpochsPerBlock { value: u16 },
-    /// `Service`: a paid registration (governance.md §4.2 steps 1–6 happened
-    /// elsewhere); appends a uid or replaces the pruning choice.
+    /// `Service` or `Clock`: a paid registration (governance.md §4.2 steps
+    /// 1–6 happened elsewhere); appends a uid or replaces the pruning
+    /// choice. `op` as for `CreateSubnet`: refusals become `StepRefused`.
     RegisterNeuron {
         netuid: u16,
         hotkey: AccountId,
         block: u64,
+        #[serde(default)]
+        op: Option<String>,
     },
     /// `Service`: the amm's latest stake weight of a hotkey on a subnet (rao).
     StakeUpdate {

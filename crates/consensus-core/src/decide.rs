@@ -11,7 +11,7 @@ use crate::command::{Command, CommandBody, Origin};
 use crate::event::*;
 use crate::params::{Hyperparameter, SubnetParams, ADMIN_FREEZE_WINDOW, MAX_UNREVEALED_COMMITS};
 use crate::rejection::Rejection;
-use crate::state::{Consensus, Subnet};
+use crate::state::{schedule_subject, Consensus, Schedule, Subnet};
 use crate::weights::{commit_hash, Path, Row};
 
 type Decision = Result<Vec<ConsensusEvent>, Rejection>;
@@ -22,6 +22,20 @@ fn service(origin: &Origin) -> Result<(), Rejection> {
     match origin {
         Origin::Service(_) | Origin::Clock => Ok(()),
         _ => Err(Rejection::BadOrigin),
+    }
+}
+
+/// A governance saga step (`op` given): a domain rejection is recorded as
+/// `StepRefused`, because governance waits for the outcome. Without `op`
+/// the rejection stands.
+fn step(op: &Option<String>, decision: Decision) -> Decision {
+    match (op, decision) {
+        (Some(op), Err(r)) => Ok(vec![ConsensusEvent::StepRefused(StepRefused {
+            op: op.clone(),
+            code: r.code(),
+            message: r.to_string(),
+        })]),
+        (_, decision) => decision,
     }
 }
 
@@ -37,7 +51,60 @@ impl Consensus {
         self.subnets.get(&netuid).ok_or(Rejection::SubnetNotExists)
     }
 
+    /// The decision, then `EpochScheduleChanged` after every event that
+    /// moved a subnet's announced schedule.
     pub(crate) fn decide_command(&self, cmd: &Command) -> Decision {
+        self.decide_body(cmd)
+            .map(|events| self.announce_schedules(events))
+    }
+
+    /// Walks `events` as `apply` would, tracking the schedule of each subnet
+    /// they touch, and inserts `EpochScheduleChanged` right after an event
+    /// that changed (next epoch block, trigger pending) — and after every
+    /// `EpochRan`, with `epoch_ran` set. A dropped subnet announces nothing.
+    fn announce_schedules(&self, events: Vec<ConsensusEvent>) -> Vec<ConsensusEvent> {
+        let mut height = self.height;
+        let mut tracked: BTreeMap<u16, Option<Schedule>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            if let ConsensusEvent::BlockObserved(b) = &e {
+                height = b.height;
+            }
+            let Some(netuid) = schedule_subject(&e) else {
+                out.push(e);
+                continue;
+            };
+            let current = tracked
+                .entry(netuid)
+                .or_insert_with(|| self.subnets.get(&netuid).map(Subnet::schedule));
+            let before = current.map(|s| s.announced());
+            match &e {
+                ConsensusEvent::SubnetCreated(c) => *current = Some(Schedule::created(c)),
+                ConsensusEvent::SubnetDropped(_) => *current = None,
+                _ => {
+                    if let Some(s) = current.as_mut() {
+                        s.apply(&e, height);
+                    }
+                }
+            }
+            let ran = matches!(e, ConsensusEvent::EpochRan(_));
+            let after = current.map(|s| s.announced());
+            out.push(e);
+            if let Some((next_epoch_block, trigger_pending)) = after {
+                if ran || after != before {
+                    out.push(ConsensusEvent::EpochScheduleChanged(EpochScheduleChanged {
+                        netuid,
+                        next_epoch_block,
+                        trigger_pending,
+                        epoch_ran: ran,
+                    }));
+                }
+            }
+        }
+        out
+    }
+
+    fn decide_body(&self, cmd: &Command) -> Decision {
         match &cmd.body {
             CommandBody::ObserveBlock { height } => {
                 if cmd.origin != Origin::Clock {
@@ -103,9 +170,20 @@ impl Consensus {
                 owner,
                 owner_hotkey,
                 params,
+                op,
             } => {
                 service(&cmd.origin)?;
-                self.create_subnet(*netuid, *owner, *owner_hotkey, params)
+                step(
+                    op,
+                    self.create_subnet(*netuid, *owner, *owner_hotkey, params, op),
+                )
+            }
+            CommandBody::DropSubnet { netuid } => {
+                service(&cmd.origin)?;
+                self.existing(*netuid)?;
+                Ok(vec![ConsensusEvent::SubnetDropped(SubnetDropped {
+                    netuid: *netuid,
+                })])
             }
             CommandBody::SetHyperparameter { netuid, param } => {
                 service(&cmd.origin)?;
@@ -131,9 +209,10 @@ impl Consensus {
                 netuid,
                 hotkey,
                 block,
+                op,
             } => {
                 service(&cmd.origin)?;
-                self.register(*netuid, *hotkey, *block)
+                step(op, self.register(*netuid, *hotkey, *block, op))
             }
             CommandBody::StakeUpdate {
                 netuid,
@@ -235,6 +314,7 @@ impl Consensus {
         owner: AccountId,
         owner_hotkey: AccountId,
         params: &SubnetParams,
+        op: &Option<String>,
     ) -> Decision {
         if netuid == 0 {
             return Err(Rejection::NotPermittedOnRootSubnet);
@@ -243,20 +323,44 @@ impl Consensus {
             return Err(Rejection::SubnetAlreadyExists);
         }
         params.validate(0, false)?;
+        if op.is_some() && params.max_allowed_uids == 0 {
+            return Err(Rejection::NoNeuronIdAvailable);
+        }
         let stagger = u64::from(netuid) % u64::from(params.tempo);
-        Ok(vec![ConsensusEvent::SubnetCreated(SubnetCreated {
+        let mut events = vec![ConsensusEvent::SubnetCreated(SubnetCreated {
             netuid,
             owner,
             owner_hotkey,
             params: params.clone(),
             block: self.height,
             last_epoch_block: self.height.saturating_sub(stagger),
-        })])
+            op: op.clone(),
+        })];
+        if op.is_some() {
+            // A registered subnet opens with its owner hotkey at uid 0
+            // (`do_register_network`); not a saga step of its own (no op).
+            // Genesis subnets (no op) list their neurons themselves.
+            events.push(ConsensusEvent::NeuronRegistered(NeuronRegistered {
+                netuid,
+                uid: 0,
+                hotkey: owner_hotkey,
+                block: self.height,
+                replaced: None,
+                op: None,
+            }));
+        }
+        Ok(events)
     }
 
     /// Append, or replace the pruning choice when full (governance.md §4.4,
     /// `do_register` steps 1, 2, 5 and 7; payment happened elsewhere).
-    fn register(&self, netuid: u16, hotkey: AccountId, block: u64) -> Decision {
+    fn register(
+        &self,
+        netuid: u16,
+        hotkey: AccountId,
+        block: u64,
+        op: &Option<String>,
+    ) -> Decision {
         let s = self.existing(netuid)?;
         if s.uid_of(&hotkey).is_some() {
             return Err(Rejection::HotKeyAlreadyRegisteredInSubNet);
@@ -279,6 +383,7 @@ impl Consensus {
             hotkey,
             block,
             replaced,
+            op: op.clone(),
         })])
     }
 

@@ -8,6 +8,9 @@
 //! `EpochRan` carries every output the epoch persists (permits, bonds, the
 //! u16 terms, the rao split), so `evolve` never re-runs the engine: replay is
 //! cheap and does not depend on the engine version that wrote the log.
+//!
+//! History: `SubnetCreated` and `NeuronRegistered` v1 had no `op` (the saga
+//! id governance relays); a v1 payload decodes as v2 with `op = None`.
 
 use envelope::{codec, DecodeError, VersionedEvent};
 use keys::AccountId;
@@ -19,9 +22,11 @@ use crate::params::{Hyperparameter, SubnetParams};
 pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("BlockObserved", 1),
     ("SubnetCreated", 1),
+    ("SubnetCreated", 2),
     ("HyperparameterSet", 1),
     ("MaxEpochsPerBlockSet", 1),
     ("NeuronRegistered", 1),
+    ("NeuronRegistered", 2),
     ("StakeUpdated", 1),
     ("EmissionAccrued", 1),
     ("WeightsSet", 1),
@@ -31,6 +36,9 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("EpochDeferred", 1),
     ("EpochRan", 1),
     ("EpochSkipped", 1),
+    ("StepRefused", 1),
+    ("SubnetDropped", 1),
+    ("EpochScheduleChanged", 1),
 ];
 
 /// The consensus clock moved to `height`.
@@ -40,6 +48,8 @@ pub struct BlockObserved {
 }
 
 /// `last_epoch_block` is staggered: `block − (netuid mod tempo)`.
+/// Version 2: `op` is the governance saga step that asked for it (None for
+/// genesis subnets and direct service commands).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubnetCreated {
     pub netuid: u16,
@@ -48,6 +58,32 @@ pub struct SubnetCreated {
     pub params: SubnetParams,
     pub block: u64,
     pub last_epoch_block: u64,
+    pub op: Option<String>,
+}
+
+/// `SubnetCreated` as version 1 wrote it (no `op`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetCreatedV1 {
+    pub netuid: u16,
+    pub owner: AccountId,
+    pub owner_hotkey: AccountId,
+    pub params: SubnetParams,
+    pub block: u64,
+    pub last_epoch_block: u64,
+}
+
+impl From<SubnetCreatedV1> for SubnetCreated {
+    fn from(v1: SubnetCreatedV1) -> Self {
+        SubnetCreated {
+            netuid: v1.netuid,
+            owner: v1.owner,
+            owner_hotkey: v1.owner_hotkey,
+            params: v1.params,
+            block: v1.block,
+            last_epoch_block: v1.last_epoch_block,
+            op: None,
+        }
+    }
 }
 
 /// A new tempo also restarts the epoch cycle at the current block.
@@ -63,6 +99,8 @@ pub struct MaxEpochsPerBlockSet {
 }
 
 /// `replaced`: the hotkey that held `uid` before (pruned), if any.
+/// Version 2: `op` is the governance saga step that asked for it (None for
+/// genesis neurons and direct service commands).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeuronRegistered {
     pub netuid: u16,
@@ -70,6 +108,30 @@ pub struct NeuronRegistered {
     pub hotkey: AccountId,
     pub block: u64,
     pub replaced: Option<AccountId>,
+    pub op: Option<String>,
+}
+
+/// `NeuronRegistered` as version 1 wrote it (no `op`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeuronRegisteredV1 {
+    pub netuid: u16,
+    pub uid: u16,
+    pub hotkey: AccountId,
+    pub block: u64,
+    pub replaced: Option<AccountId>,
+}
+
+impl From<NeuronRegisteredV1> for NeuronRegistered {
+    fn from(v1: NeuronRegisteredV1) -> Self {
+        NeuronRegistered {
+            netuid: v1.netuid,
+            uid: v1.uid,
+            hotkey: v1.hotkey,
+            block: v1.block,
+            replaced: v1.replaced,
+            op: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +235,40 @@ pub struct EpochSkipped {
     pub reason: String,
 }
 
+/// A governance saga step (`CreateSubnet` / `RegisterNeuron` carrying an
+/// `op`) was refused. Unlike a plain command's rejection this is recorded,
+/// because governance waits for the outcome: `code` is the rejection's
+/// stable name ([`crate::Rejection::code`]), `message` its text. Changes no
+/// state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRefused {
+    pub op: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// The subnet is gone: metagraph, weights, bonds, commits, pending emission
+/// and its stake weights. The netuid may be created again later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetDropped {
+    pub netuid: u16,
+}
+
+/// The subnet's epoch schedule as [`crate::Consensus::next_epoch_block`]
+/// and [`crate::Consensus::trigger_pending`] answer it, after the event just
+/// before this one changed it (`SubnetCreated`, `EpochRan`, `EpochSkipped`,
+/// a tempo `HyperparameterSet`, `EpochTriggered`, `EpochDeferred`). Emitted
+/// only when one of the two values differs from before; it changes no state.
+/// `epoch_ran`: the change comes from an `EpochRan` of this subnet at this
+/// block (governance applies pending childkeys then).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochScheduleChanged {
+    pub netuid: u16,
+    pub next_epoch_block: u64,
+    pub trigger_pending: bool,
+    pub epoch_ran: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsensusEvent {
     BlockObserved(BlockObserved),
@@ -189,6 +285,9 @@ pub enum ConsensusEvent {
     EpochDeferred(EpochDeferred),
     EpochRan(EpochRan),
     EpochSkipped(EpochSkipped),
+    StepRefused(StepRefused),
+    SubnetDropped(SubnetDropped),
+    EpochScheduleChanged(EpochScheduleChanged),
 }
 
 use envelope::codec::decode_body as body;
@@ -210,11 +309,17 @@ impl VersionedEvent for ConsensusEvent {
             ConsensusEvent::EpochDeferred(_) => "EpochDeferred",
             ConsensusEvent::EpochRan(_) => "EpochRan",
             ConsensusEvent::EpochSkipped(_) => "EpochSkipped",
+            ConsensusEvent::StepRefused(_) => "StepRefused",
+            ConsensusEvent::SubnetDropped(_) => "SubnetDropped",
+            ConsensusEvent::EpochScheduleChanged(_) => "EpochScheduleChanged",
         }
     }
 
     fn version(&self) -> u16 {
-        1
+        match self {
+            ConsensusEvent::SubnetCreated(_) | ConsensusEvent::NeuronRegistered(_) => 2,
+            _ => 1,
+        }
     }
 
     fn encode_payload(&self) -> Vec<u8> {
@@ -233,6 +338,9 @@ impl VersionedEvent for ConsensusEvent {
             ConsensusEvent::EpochDeferred(e) => codec::encode(e),
             ConsensusEvent::EpochRan(e) => codec::encode(e),
             ConsensusEvent::EpochSkipped(e) => codec::encode(e),
+            ConsensusEvent::StepRefused(e) => codec::encode(e),
+            ConsensusEvent::SubnetDropped(e) => codec::encode(e),
+            ConsensusEvent::EpochScheduleChanged(e) => codec::encode(e),
         }
     }
 
@@ -240,10 +348,16 @@ impl VersionedEvent for ConsensusEvent {
         let (t, v, p) = (event_type, version, payload);
         Ok(match (t, v) {
             ("BlockObserved", 1) => ConsensusEvent::BlockObserved(body(t, v, p)?),
-            ("SubnetCreated", 1) => ConsensusEvent::SubnetCreated(body(t, v, p)?),
+            ("SubnetCreated", 1) => {
+                ConsensusEvent::SubnetCreated(body::<SubnetCreatedV1>(t, v, p)?.into())
+            }
+            ("SubnetCreated", 2) => ConsensusEvent::SubnetCreated(body(t, v, p)?),
             ("HyperparameterSet", 1) => ConsensusEvent::HyperparameterSet(body(t, v, p)?),
             ("MaxEpochsPerBlockSet", 1) => ConsensusEvent::MaxEpochsPerBlockSet(body(t, v, p)?),
-            ("NeuronRegistered", 1) => ConsensusEvent::NeuronRegistered(body(t, v, p)?),
+            ("NeuronRegistered", 1) => {
+                ConsensusEvent::NeuronRegistered(body::<NeuronRegisteredV1>(t, v, p)?.into())
+            }
+            ("NeuronRegistered", 2) => ConsensusEvent::NeuronRegistered(body(t, v, p)?),
             ("StakeUpdated", 1) => ConsensusEvent::StakeUpdated(body(t, v, p)?),
             ("EmissionAccrued", 1) => ConsensusEvent::EmissionAccrued(body(t, v, p)?),
             ("WeightsSet", 1) => ConsensusEvent::WeightsSet(body(t, v, p)?),
@@ -253,6 +367,9 @@ impl VersionedEvent for ConsensusEvent {
             ("EpochDeferred", 1) => ConsensusEvent::EpochDeferred(body(t, v, p)?),
             ("EpochRan", 1) => ConsensusEvent::EpochRan(body(t, v, p)?),
             ("EpochSkipped", 1) => ConsensusEvent::EpochSkipped(body(t, v, p)?),
+            ("StepRefused", 1) => ConsensusEvent::StepRefused(body(t, v, p)?),
+            ("SubnetDropped", 1) => ConsensusEvent::SubnetDropped(body(t, v, p)?),
+            ("EpochScheduleChanged", 1) => ConsensusEvent::EpochScheduleChanged(body(t, v, p)?),
             _ => {
                 return Err(DecodeError::UnknownType {
                     event_type: t.to_owned(),

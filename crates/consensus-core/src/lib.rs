@@ -17,6 +17,15 @@
 //! - `epoch`: metagraph → engine inputs → `EpochRan`; nothing computed here.
 //! - `decide`: the rules and the scheduler.
 //!
+//! Governance's saga steps: `CreateSubnet` / `RegisterNeuron` carrying an
+//! `op` are answered by `SubnetCreated` (the owner hotkey registered at
+//! uid 0 with it) / `NeuronRegistered` with that op,
+//! or — for any domain rejection — by a recorded `StepRefused { op, code,
+//! message }` (the shell relays them as `Origin::Clock` or a service key;
+//! a wrong origin is still a plain rejection). `DropSubnet` forgets a
+//! subnet. `EpochScheduleChanged` follows every event that moves a
+//! subnet's (next epoch block, trigger pending), and every `EpochRan`.
+//!
 //! Deliberate differences from the chain:
 //! - commit-reveal is the hash scheme (v2) with a blake3 commitment (see
 //!   [`weights`]); the drand time-lock (v3/v4) is out of scope. Its epochs

@@ -100,3 +100,17 @@ pub enum Rejection {
     #[error("arithmetic overflow")]
     Overflow,
 }
+
+impl Rejection {
+    /// The stable code replies and `StepRefused` carry: the variant name
+    /// (as ledger-core's `rejection_code`), e.g. `"SubnetAlreadyExists"`,
+    /// `"UnexpectedBlock"`.
+    pub fn code(&self) -> String {
+        let debug = format!("{self:?}");
+        debug
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}

@@ -12,7 +12,7 @@ use keys::AccountId;
 use serde::{Deserialize, Serialize};
 
 use crate::event::*;
-use crate::params::{SubnetParams, DEFAULT_MAX_EPOCHS_PER_BLOCK, MAX_TEMPO};
+use crate::params::{Hyperparameter, SubnetParams, DEFAULT_MAX_EPOCHS_PER_BLOCK, MAX_TEMPO};
 
 /// One uid of a subnet's metagraph.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +123,37 @@ impl Subnet {
         block.saturating_sub(self.last_epoch_block) >= tempo
     }
 
+    /// The first block at which an automatic epoch is due (`tempo` blocks
+    /// after the last slot, or the safety net: more than `MAX_TEMPO` blocks
+    /// after the last successful epoch), whichever comes first. A pending
+    /// trigger or deferral ([`Subnet::trigger_pending`]) may fire earlier.
+    pub fn next_epoch_block(&self) -> u64 {
+        self.schedule().next_epoch_block()
+    }
+
+    /// An owner trigger or a deferral is pending (`PendingEpochAt ≠ 0`).
+    pub fn trigger_pending(&self) -> bool {
+        self.pending_epoch_at != 0
+    }
+
+    pub(crate) fn schedule(&self) -> Schedule {
+        Schedule {
+            tempo: self.params.tempo,
+            created_at: self.created_at,
+            last_epoch_block: self.last_epoch_block,
+            last_step_block: self.last_step_block,
+            pending_epoch_at: self.pending_epoch_at,
+        }
+    }
+
+    fn set_schedule(&mut self, s: &Schedule) {
+        self.params.tempo = s.tempo;
+        self.created_at = s.created_at;
+        self.last_epoch_block = s.last_epoch_block;
+        self.last_step_block = s.last_step_block;
+        self.pending_epoch_at = s.pending_epoch_at;
+    }
+
     /// `blocks_until_next_auto_epoch`.
     pub fn blocks_until_next_auto_epoch(&self, block: u64) -> u64 {
         self.last_epoch_block
@@ -175,6 +206,92 @@ impl Subnet {
             }
         }
         best_immune.map(|(_, _, uid)| uid)
+    }
+}
+
+/// The fields of a subnet the epoch scheduler reads, and how events move
+/// them: `apply` uses it for the subnet's own fields, and `decide` to
+/// announce `EpochScheduleChanged` (so both agree by construction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Schedule {
+    pub(crate) tempo: u16,
+    pub(crate) created_at: u64,
+    pub(crate) last_epoch_block: u64,
+    pub(crate) last_step_block: u64,
+    pub(crate) pending_epoch_at: u64,
+}
+
+impl Schedule {
+    pub(crate) fn created(e: &SubnetCreated) -> Schedule {
+        Schedule {
+            tempo: e.params.tempo,
+            created_at: e.block,
+            last_epoch_block: e.last_epoch_block,
+            last_step_block: 0,
+            pending_epoch_at: 0,
+        }
+    }
+
+    /// See [`Subnet::next_epoch_block`]: the inverse of `epoch_due`'s
+    /// automatic conditions.
+    pub(crate) fn next_epoch_block(&self) -> u64 {
+        let auto = self
+            .last_epoch_block
+            .saturating_add(u64::from(self.tempo.max(1)));
+        let safety = self
+            .last_step_block
+            .max(self.created_at)
+            .saturating_add(MAX_TEMPO)
+            .saturating_add(1);
+        auto.min(safety)
+    }
+
+    /// (next epoch block, trigger pending): what `EpochScheduleChanged` says.
+    pub(crate) fn announced(&self) -> (u64, bool) {
+        (self.next_epoch_block(), self.pending_epoch_at != 0)
+    }
+
+    /// How `event` (of this subnet) moves the schedule; `height` is the
+    /// clock when it applies (a new tempo restarts the cycle there).
+    pub(crate) fn apply(&mut self, event: &ConsensusEvent, height: u64) {
+        match event {
+            ConsensusEvent::HyperparameterSet(e) => {
+                if let Hyperparameter::Tempo(t) = e.param {
+                    // apply_tempo_with_cycle_reset: the new cycle starts now.
+                    self.tempo = t;
+                    self.last_epoch_block = height;
+                }
+            }
+            ConsensusEvent::EpochTriggered(e) => self.pending_epoch_at = e.fires_at,
+            ConsensusEvent::EpochDeferred(e) => self.pending_epoch_at = e.to_block,
+            ConsensusEvent::EpochRan(e) => {
+                self.last_epoch_block = e.block;
+                self.last_step_block = e.block;
+                self.pending_epoch_at = 0;
+            }
+            ConsensusEvent::EpochSkipped(e) => {
+                self.last_epoch_block = e.block;
+                self.pending_epoch_at = 0;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The subnet whose schedule `event` may move (created, dropped, epochs,
+/// triggers, deferrals, a new tempo).
+pub(crate) fn schedule_subject(event: &ConsensusEvent) -> Option<u16> {
+    match event {
+        ConsensusEvent::SubnetCreated(e) => Some(e.netuid),
+        ConsensusEvent::SubnetDropped(e) => Some(e.netuid),
+        ConsensusEvent::HyperparameterSet(e) if matches!(e.param, Hyperparameter::Tempo(_)) => {
+            Some(e.netuid)
+        }
+        ConsensusEvent::EpochTriggered(e) => Some(e.netuid),
+        ConsensusEvent::EpochDeferred(e) => Some(e.netuid),
+        ConsensusEvent::EpochRan(e) => Some(e.netuid),
+        ConsensusEvent::EpochSkipped(e) => Some(e.netuid),
+        _ => None,
     }
 }
 
@@ -232,10 +349,9 @@ impl Consensus {
                 let height = self.height;
                 if let Some(s) = self.subnets.get_mut(&e.netuid) {
                     s.params.apply(&e.param);
-                    if matches!(e.param, crate::params::Hyperparameter::Tempo(_)) {
-                        // apply_tempo_with_cycle_reset: the new cycle starts now.
-                        s.last_epoch_block = height;
-                    }
+                    let mut schedule = s.schedule();
+                    schedule.apply(event, height);
+                    s.set_schedule(&schedule);
                 }
             }
             ConsensusEvent::MaxEpochsPerBlockSet(e) => self.max_epochs_per_block = e.value,
@@ -311,14 +427,13 @@ impl Consensus {
                     n.weights.clone_from(&e.weights);
                 }
             }
-            ConsensusEvent::EpochTriggered(e) => {
-                if let Some(s) = self.subnets.get_mut(&e.netuid) {
-                    s.pending_epoch_at = e.fires_at;
-                }
-            }
-            ConsensusEvent::EpochDeferred(e) => {
-                if let Some(s) = self.subnets.get_mut(&e.netuid) {
-                    s.pending_epoch_at = e.to_block;
+            ConsensusEvent::EpochTriggered(EpochTriggered { netuid, .. })
+            | ConsensusEvent::EpochDeferred(EpochDeferred { netuid, .. }) => {
+                let height = self.height;
+                if let Some(s) = self.subnets.get_mut(netuid) {
+                    let mut schedule = s.schedule();
+                    schedule.apply(event, height);
+                    s.set_schedule(&schedule);
                 }
             }
             ConsensusEvent::EpochRan(e) => {
@@ -338,18 +453,25 @@ impl Consensus {
                     n.bonds = e.bonds.get(uid).cloned().unwrap_or_default();
                 }
                 s.pending_emission = s.pending_emission.saturating_sub(e.rao);
-                s.last_epoch_block = e.block;
-                s.last_step_block = e.block;
-                s.pending_epoch_at = 0;
+                let mut schedule = s.schedule();
+                schedule.apply(event, e.block);
+                s.set_schedule(&schedule);
                 s.epoch_index = e.epoch_index;
             }
             ConsensusEvent::EpochSkipped(e) => {
                 if let Some(s) = self.subnets.get_mut(&e.netuid) {
-                    s.last_epoch_block = e.block;
-                    s.pending_epoch_at = 0;
+                    let mut schedule = s.schedule();
+                    schedule.apply(event, e.block);
+                    s.set_schedule(&schedule);
                     s.epoch_index = s.epoch_index.saturating_add(1);
                 }
             }
+            ConsensusEvent::SubnetDropped(e) => {
+                self.subnets.remove(&e.netuid);
+                self.stake.retain(|(netuid, _), _| *netuid != e.netuid);
+            }
+            // Recorded outcomes and announcements: no state of their own.
+            ConsensusEvent::StepRefused(_) | ConsensusEvent::EpochScheduleChanged(_) => {}
         }
     }
 
@@ -407,6 +529,18 @@ impl Consensus {
 
     pub fn subnet(&self, netuid: u16) -> Option<&Subnet> {
         self.subnets.get(&netuid)
+    }
+
+    /// The first block at which `netuid`'s next automatic epoch is due
+    /// ([`Subnet::next_epoch_block`]); `None` for an unknown subnet. What
+    /// `EpochScheduleChanged` announces, with [`Consensus::trigger_pending`].
+    pub fn next_epoch_block(&self, netuid: u16) -> Option<u64> {
+        self.subnets.get(&netuid).map(Subnet::next_epoch_block)
+    }
+
+    /// Whether an owner trigger or a deferral is pending on `netuid`.
+    pub fn trigger_pending(&self, netuid: u16) -> Option<bool> {
+        self.subnets.get(&netuid).map(Subnet::trigger_pending)
     }
 
     /// Latest reported stake of `hotkey` on `netuid` (rao).

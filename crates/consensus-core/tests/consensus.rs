@@ -38,16 +38,23 @@ fn blocks_arrive_in_order_from_the_clock() {
 fn create_subnet_staggers_the_first_epoch() {
     let mut s = Consensus::default();
     advance_to(&mut s, 100);
-    let s = given(s)
-        .when(create(7, test_params()))
-        .then(&[ConsensusEvent::SubnetCreated(SubnetCreated {
+    let s = given(s).when(create(7, test_params())).then(&[
+        ConsensusEvent::SubnetCreated(SubnetCreated {
             netuid: 7,
             owner: owner(),
             owner_hotkey: owner_hotkey(),
             params: test_params(),
             block: 100,
             last_epoch_block: 93,
-        })]);
+            op: None,
+        }),
+        ConsensusEvent::EpochScheduleChanged(EpochScheduleChanged {
+            netuid: 7,
+            next_epoch_block: 103,
+            trigger_pending: false,
+            epoch_ran: false,
+        }),
+    ]);
     let summary = &s.subnets()[0];
     assert_eq!(summary.netuid, 7);
     assert_eq!(summary.next_auto_epoch_block, 103);
@@ -72,6 +79,7 @@ fn create_subnet_rejections() {
                 owner: owner(),
                 owner_hotkey: owner_hotkey(),
                 params: test_params(),
+                op: None,
             },
         ))
         .then_rejected(Rejection::BadOrigin);
@@ -256,6 +264,7 @@ fn registration_appends_uids() {
             hotkey: hk(9),
             block: 5,
             replaced: None,
+            op: None,
         })]);
     let m = s.metagraph(1).unwrap();
     let n = &m.neurons[2];
@@ -280,6 +289,7 @@ fn registration_rejections() {
                 netuid: 1,
                 hotkey: hk(5),
                 block: 2,
+                op: None,
             },
         ))
         .then_rejected(Rejection::BadOrigin);
@@ -363,6 +373,7 @@ fn full_subnet_replaces_the_pruning_choice() {
             hotkey: hk(7),
             block: 50,
             replaced: Some(hk(0)),
+            op: None,
         })]
     );
     let m = s.metagraph(1).unwrap();
@@ -703,12 +714,21 @@ fn trigger_epoch_schedules_after_the_freeze_window() {
         ],
     );
     advance_to(&mut s, 20);
-    let mut s = given(s)
-        .when(trigger(owner(), 1))
-        .then(&[ConsensusEvent::EpochTriggered(EpochTriggered {
+    let mut s = given(s).when(trigger(owner(), 1)).then(&[
+        ConsensusEvent::EpochTriggered(EpochTriggered {
             netuid: 1,
             fires_at: 30,
-        })]);
+        }),
+        // the freeze window governance keeps: a trigger is pending
+        ConsensusEvent::EpochScheduleChanged(EpochScheduleChanged {
+            netuid: 1,
+            next_epoch_block: 100,
+            trigger_pending: true,
+            epoch_ran: false,
+        }),
+    ]);
+    assert_eq!(s.next_epoch_block(1), Some(100));
+    assert_eq!(s.trigger_pending(1), Some(true));
     given(s.clone())
         .when(trigger(owner(), 1))
         .then_rejected(Rejection::EpochTriggerAlreadyPending);

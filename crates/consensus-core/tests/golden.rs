@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use consensus_core::event::*;
 use consensus_core::*;
 use envelope::golden::Golden;
+use envelope::{codec, VersionedEvent};
 use keys::AccountId;
 
 fn a(n: u8) -> AccountId {
@@ -28,6 +29,7 @@ fn samples() -> Vec<ConsensusEvent> {
             params: SubnetParams::default(),
             block: 7,
             last_epoch_block: 4,
+            op: Some("sn-op-1".into()),
         }),
         ConsensusEvent::HyperparameterSet(HyperparameterSet {
             netuid: 3,
@@ -43,6 +45,7 @@ fn samples() -> Vec<ConsensusEvent> {
             hotkey: a(3),
             block: 9,
             replaced: Some(a(4)),
+            op: Some("nr-op-2".into()),
         }),
         ConsensusEvent::StakeUpdated(StakeUpdated {
             netuid: 3,
@@ -109,6 +112,18 @@ fn samples() -> Vec<ConsensusEvent> {
             block: 30,
             reason: "n = 70000 exceeds 65535 uids".into(),
         }),
+        ConsensusEvent::StepRefused(StepRefused {
+            op: "nr-op-3".into(),
+            code: "HotKeyAlreadyRegisteredInSubNet".into(),
+            message: "hotkey already registered in subnet".into(),
+        }),
+        ConsensusEvent::SubnetDropped(SubnetDropped { netuid: 3 }),
+        ConsensusEvent::EpochScheduleChanged(EpochScheduleChanged {
+            netuid: 3,
+            next_epoch_block: 380,
+            trigger_pending: true,
+            epoch_ran: false,
+        }),
     ]
 }
 
@@ -128,13 +143,83 @@ fn _every_variant_needs_a_sample(e: &ConsensusEvent) {
         | ConsensusEvent::EpochTriggered(_)
         | ConsensusEvent::EpochDeferred(_)
         | ConsensusEvent::EpochRan(_)
-        | ConsensusEvent::EpochSkipped(_) => {}
+        | ConsensusEvent::EpochSkipped(_)
+        | ConsensusEvent::StepRefused(_)
+        | ConsensusEvent::SubnetDropped(_)
+        | ConsensusEvent::EpochScheduleChanged(_) => {}
     }
 }
 
-/// Historical versions: none yet (every type is at v1).
+/// Retired versions: the checked-in v1 fixtures (written before `op`
+/// existed) decode as v2 with `op = None`; the bytes are the v1 sample's.
 fn historical() -> Vec<(&'static str, u16, ConsensusEvent, Vec<u8>)> {
-    Vec::new()
+    let v1_subnet = SubnetCreatedV1 {
+        netuid: 3,
+        owner: a(1),
+        owner_hotkey: a(2),
+        params: SubnetParams::default(),
+        block: 7,
+        last_epoch_block: 4,
+    };
+    let v1_neuron = NeuronRegisteredV1 {
+        netuid: 3,
+        uid: 5,
+        hotkey: a(3),
+        block: 9,
+        replaced: Some(a(4)),
+    };
+    vec![
+        (
+            "SubnetCreated",
+            1,
+            ConsensusEvent::SubnetCreated(SubnetCreated {
+                netuid: 3,
+                owner: a(1),
+                owner_hotkey: a(2),
+                params: SubnetParams::default(),
+                block: 7,
+                last_epoch_block: 4,
+                op: None,
+            }),
+            codec::encode(&v1_subnet),
+        ),
+        (
+            "NeuronRegistered",
+            1,
+            ConsensusEvent::NeuronRegistered(NeuronRegistered {
+                netuid: 3,
+                uid: 5,
+                hotkey: a(3),
+                block: 9,
+                replaced: Some(a(4)),
+                op: None,
+            }),
+            codec::encode(&v1_neuron),
+        ),
+    ]
+}
+
+#[test]
+fn v1_fixtures_upcast_to_v2_with_no_op() {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+    let subnet = std::fs::read(dir.join("SubnetCreated.v1.bin")).unwrap();
+    match ConsensusEvent::decode_payload("SubnetCreated", 1, &subnet).unwrap() {
+        ConsensusEvent::SubnetCreated(e) => {
+            assert_eq!((e.netuid, e.block, e.last_epoch_block), (3, 7, 4));
+            assert_eq!(e.op, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    let neuron = std::fs::read(dir.join("NeuronRegistered.v1.bin")).unwrap();
+    match ConsensusEvent::decode_payload("NeuronRegistered", 1, &neuron).unwrap() {
+        ConsensusEvent::NeuronRegistered(e) => {
+            assert_eq!((e.netuid, e.uid, e.replaced), (3, 5, Some(a(4))));
+            assert_eq!(e.op, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    // a v2 payload is not a v1 one (the op is extra), and vice versa
+    assert!(ConsensusEvent::decode_payload("NeuronRegistered", 2, &neuron).is_err());
 }
 
 fn golden() -> Golden<ConsensusEvent> {

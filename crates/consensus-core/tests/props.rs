@@ -1,7 +1,8 @@
 //! Property tests over random command sequences on two small subnets:
 //! epoch outputs (incentive and dividends each sum to 65535 up to rounding,
 //! or to 0; emission never exceeds the amount handed in), replay equals
-//! live, snapshot round trip, rejections change nothing.
+//! live, snapshot round trip, rejections change nothing; `EpochScheduleChanged`
+//! announces exactly the schedule changes.
 
 mod common;
 
@@ -228,8 +229,28 @@ proptest! {
             for cmd in to_commands(&live, r) {
                 let before = live.digest();
                 let pending: Vec<u64> = live.subnets().iter().map(|s| s.pending_emission).collect();
+                let schedule = |c: &Consensus, n: u16| c.next_epoch_block(n).zip(c.trigger_pending(n));
+                let scheduled: Vec<_> = [1, 2].iter().map(|n| schedule(&live, *n)).collect();
                 match live.handle(&cmd) {
                     Ok(events) => {
+                        // EpochScheduleChanged: the last one of a subnet is its
+                        // schedule now; none when nothing changed and no epoch ran.
+                        for (i, n) in [1u16, 2].into_iter().enumerate() {
+                            let announced: Vec<_> = events.iter().filter_map(|e| match e {
+                                ConsensusEvent::EpochScheduleChanged(c) if c.netuid == n => Some(c),
+                                _ => None,
+                            }).collect();
+                            let ran = events.iter().any(|e| matches!(e,
+                                ConsensusEvent::EpochRan(r) if r.netuid == n));
+                            let now = schedule(&live, n);
+                            if now != scheduled[i] || ran {
+                                let last = announced.last().expect("a change is announced");
+                                prop_assert_eq!(Some((last.next_epoch_block, last.trigger_pending)), now);
+                                prop_assert_eq!(last.epoch_ran, ran);
+                            } else {
+                                prop_assert!(announced.is_empty(), "{:?}", announced);
+                            }
+                        }
                         for e in &events {
                             if let ConsensusEvent::EpochRan(run) = e {
                                 let n = run.hotkeys.len() as i64;

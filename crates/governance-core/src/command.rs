@@ -6,11 +6,16 @@
 //! saga outcomes, stake and EMA prices from the amm, the epoch schedule and
 //! registration outcomes from consensus. Saga steps are keyed by the `op`
 //! id the client chose.
+//!
+//! Neuron registration by burn: `BurnedRegister` → `NeuronRegistrationRequested`
+//! → ledger `RegistrationFunded` | `LedgerRejected` → `NeuronRegistrationFunded`
+//! → consensus `NeuronRegistered` | `StepRefused` → `NeuronRegistered` (the
+//! amm swaps the burn and burns the alpha) | `NeuronRegistrationFailed`.
 
 use keys::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::params::{AdminAction, Config, Hyperparameter, SubnetIdentity};
+use crate::params::{AdminAction, Config, GenesisSubnet, Hyperparameter, SubnetIdentity};
 
 /// The services whose events governance consumes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,19 +67,26 @@ pub enum CommandBody {
     /// configuration and the first triumvirate; `last_lock` seeds
     /// (`NetworkLastLockCost`, last lock block) as the chain's migrations
     /// did (e.g. (1 250 TAO, now) ⇒ the next subnet costs 2 500 TAO).
-    /// Creates the root network.
+    /// Creates the root network and the genesis `subnets` (see
+    /// [`GenesisSubnet`] for what they are and who owns their hotkeys).
     ApplyGenesis {
         admin: Option<AccountId>,
         config: Config,
         triumvirate: Vec<AccountId>,
         last_lock: (u64, u64),
+        #[serde(default)]
+        subnets: Vec<GenesisSubnet>,
     },
 
     // ---- peers ---------------------------------------------------------
     /// `Peer(Ledger)`: block `height` (the next one; the first may be any).
     /// Burn prices decay, root's interval counter resets on its tempo.
+    /// `emission`: the TAO the block minted (0: unknown); a new value is
+    /// recorded as by `BlockEmission`.
     Block {
         height: u64,
+        #[serde(default)]
+        emission: u64,
     },
     /// `Peer(Ledger)`: the current block emission (RAO), which scales the
     /// lock reduction interval.
@@ -87,6 +99,29 @@ pub enum CommandBody {
     },
     /// `Peer(Ledger)`: the ledger refused the lock (e.g. balance).
     LockRefused {
+        op: String,
+        code: String,
+    },
+    /// `Peer(Ledger)`: the ledger took the burn of the neuron registration
+    /// `op` (coldkey → custody; its `RegistrationFunded`). Pending → Funded:
+    /// consensus registers the hotkey next. If the subnet was dissolved
+    /// meanwhile the registration fails at once with refund = burn.
+    RegistrationFunded {
+        op: String,
+    },
+    /// `Peer(Ledger)`: the ledger refused a step of `op` (its `StepRejected`).
+    /// A subnet registration waiting for its lock fails as by `LockRefused`;
+    /// a neuron registration waiting for its funding fails with refund 0.
+    LedgerRejected {
+        op: String,
+        code: String,
+    },
+    /// `Peer(Amm)` or `Peer(Consensus)`: the peer refused its step of `op`
+    /// (their `StepRefused`). A subnet registration waiting for that peer's
+    /// pool / metagraph fails as by `PoolRefused` / `MetagraphRefused`; a
+    /// funded neuron registration refused by consensus fails with refund =
+    /// burn.
+    StepRefused {
         op: String,
         code: String,
     },
@@ -117,25 +152,29 @@ pub enum CommandBody {
     Stakes(StakeReport),
     /// `Peer(Consensus)`: a subnet's next automatic epoch block and whether
     /// a triggered epoch is pending; `epoch_ran`: an epoch just ran (pending
-    /// childkeys apply, the conviction takeover is evaluated).
+    /// childkeys apply, the conviction takeover is evaluated). Consensus's
+    /// `EpochScheduleChanged` field for field (it follows every `EpochRan`
+    /// with `epoch_ran` set, so `EpochRan` itself need not be relayed).
+    /// Unknown subnets are skipped.
     EpochSchedule {
         netuid: u16,
         next_epoch_block: u64,
         trigger_pending: bool,
         epoch_ran: bool,
     },
-    /// `Peer(Consensus)`: the paid registration `op` holds `uid`.
+    /// `Peer(Consensus)`: the funded registration `op` holds `uid`
+    /// (accepted only once the ledger funded it).
     NeuronRegistered {
         op: String,
         uid: u16,
         replaced: Option<AccountId>,
     },
-    /// Any peer: the neuron registration `op` failed with `code`;
-    /// `refund` is TAO the ledger gives back (0 if nothing was taken).
+    /// Any peer: the neuron registration `op` (pending or funded) failed
+    /// with `code`. The core decides the refund: the burn if the ledger had
+    /// funded it, else 0.
     NeuronRegistrationFailed {
         op: String,
         code: String,
-        refund: u64,
     },
 
     // ---- subnets (Signed(coldkey)) -------------------------------------

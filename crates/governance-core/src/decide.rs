@@ -1,7 +1,7 @@
 //! The rules: every command checked against the state in the chain's
 //! order, producing events or a named rejection. `decide` takes `&self`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use envelope::codec;
 use keys::AccountId;
@@ -33,6 +33,7 @@ impl Governance {
                 config,
                 triumvirate,
                 last_lock,
+                subnets,
             } => {
                 if *origin != Origin::Genesis {
                     return Err(R::BadOrigin);
@@ -43,16 +44,22 @@ impl Governance {
                 if triumvirate.len() > TRIUMVIRATE_MAX || has_dup(triumvirate) {
                     return Err(R::InvalidValue);
                 }
-                Ok(vec![GovernanceEvent::GenesisApplied(GenesisApplied {
+                let (subnets, owners) = genesis_subnets(subnets)?;
+                let mut out = vec![GovernanceEvent::GenesisApplied(GenesisApplied {
                     admin: *admin,
                     config: config.clone(),
                     triumvirate: triumvirate.clone(),
                     last_lock: *last_lock,
-                })])
+                    subnets,
+                })];
+                out.extend(owners.into_iter().map(|(hotkey, coldkey)| {
+                    GovernanceEvent::HotkeyAssociated(HotkeyAssociated { hotkey, coldkey })
+                }));
+                Ok(out)
             }
 
             // ---- peers -------------------------------------------------
-            C::Block { height } => {
+            C::Block { height, emission } => {
                 peer(origin, &[Peer::Ledger])?;
                 let expected = self.height.saturating_add(1);
                 if *height != expected && !(self.height == 0 && *height > 0) {
@@ -61,10 +68,16 @@ impl Governance {
                         got: *height,
                     });
                 }
-                Ok(vec![GovernanceEvent::BlockObserved(BlockObserved {
+                let mut out = vec![GovernanceEvent::BlockObserved(BlockObserved {
                     height: *height,
                     root_interval_reset: height.saturating_add(1).is_multiple_of(ROOT_TEMPO + 1),
-                })])
+                })];
+                if *emission != 0 && *emission != self.block_emission {
+                    out.push(GovernanceEvent::BlockEmissionObserved(
+                        BlockEmissionObserved { rao: *emission },
+                    ));
+                }
+                Ok(out)
             }
             C::BlockEmission { rao } => {
                 peer(origin, &[Peer::Ledger])?;
@@ -78,23 +91,61 @@ impl Governance {
             }
             C::LockRefused { op, code } => {
                 peer(origin, &[Peer::Ledger])?;
-                let r = self.registrations.get(op).ok_or(R::UnknownOp)?;
-                if r.stage != Stage::Requested {
+                self.lock_refused(op, code)
+            }
+            C::RegistrationFunded { op } => {
+                peer(origin, &[Peer::Ledger])?;
+                let o = self.neuron_ops.get(op).ok_or(R::UnknownOp)?;
+                if o.status != NeuronOpStatus::Pending {
                     return Err(R::UnexpectedOutcome);
                 }
-                Ok(vec![GovernanceEvent::SubnetRegistrationFailed(
-                    SubnetRegistrationFailed {
+                if self.active_subnet(o.netuid).is_none() {
+                    // dissolved meanwhile: nothing to register, give it back
+                    return Ok(vec![GovernanceEvent::NeuronRegistrationFailed(
+                        NeuronRegistrationFailed {
+                            op: op.clone(),
+                            netuid: o.netuid,
+                            hotkey: o.hotkey,
+                            coldkey: o.coldkey,
+                            code: R::SubnetNotExists.code(),
+                            refund: o.burn,
+                        },
+                    )]);
+                }
+                Ok(vec![GovernanceEvent::NeuronRegistrationFunded(
+                    NeuronRegistrationFunded {
                         op: op.clone(),
-                        coldkey: r.coldkey,
-                        netuid: None,
-                        code: code.clone(),
-                        refund: 0,
-                        close_pool: false,
-                        close_metagraph: false,
-                        restored_lock_cost: self.last_lock_cost,
-                        restored_lock_block: self.last_lock_block,
+                        netuid: o.netuid,
+                        hotkey: o.hotkey,
+                        coldkey: o.coldkey,
+                        burn: o.burn,
+                        block: self.height,
                     },
                 )])
+            }
+            C::LedgerRejected { op, code } => {
+                peer(origin, &[Peer::Ledger])?;
+                if self.registrations.contains_key(op) {
+                    return self.lock_refused(op, code);
+                }
+                let o = self.neuron_ops.get(op).ok_or(R::UnknownOp)?;
+                if o.status != NeuronOpStatus::Pending {
+                    return Err(R::UnexpectedOutcome);
+                }
+                self.neuron_failed(op, code)
+            }
+            C::StepRefused { op, code } => {
+                peer(origin, &[Peer::Amm, Peer::Consensus])?;
+                let from_amm = *origin == Origin::Peer(Peer::Amm);
+                if self.registrations.contains_key(op) {
+                    return self.opening_refused(op, code, from_amm);
+                }
+                let o = self.neuron_ops.get(op).ok_or(R::UnknownOp)?;
+                // Only consensus has a step after the funding.
+                if from_amm || o.status != NeuronOpStatus::Funded {
+                    return Err(R::UnexpectedOutcome);
+                }
+                self.neuron_failed(op, code)
             }
             C::PoolOpened { op } => {
                 peer(origin, &[Peer::Amm])?;
@@ -106,11 +157,11 @@ impl Governance {
             }
             C::PoolRefused { op, code } => {
                 peer(origin, &[Peer::Amm])?;
-                self.opening_refused(op, code)
+                self.opening_refused(op, code, true)
             }
             C::MetagraphRefused { op, code } => {
                 peer(origin, &[Peer::Consensus])?;
-                self.opening_refused(op, code)
+                self.opening_refused(op, code, false)
             }
             C::Market { entries } => {
                 peer(origin, &[Peer::Amm])?;
@@ -147,34 +198,27 @@ impl Governance {
             C::NeuronRegistered { op, uid, replaced } => {
                 peer(origin, &[Peer::Consensus])?;
                 let o = self.neuron_ops.get(op).ok_or(R::UnknownOp)?;
-                if o.status != NeuronOpStatus::Pending {
+                if o.status != NeuronOpStatus::Funded {
                     return Err(R::UnexpectedOutcome);
                 }
                 Ok(vec![GovernanceEvent::NeuronRegistered(NeuronRegistered {
                     op: op.clone(),
                     netuid: o.netuid,
                     hotkey: o.hotkey,
+                    coldkey: o.coldkey,
+                    burn: o.burn,
                     uid: *uid,
                     replaced: *replaced,
                     block: self.height,
                 })])
             }
-            C::NeuronRegistrationFailed { op, code, refund } => {
+            C::NeuronRegistrationFailed { op, code } => {
                 peer(origin, &[Peer::Ledger, Peer::Amm, Peer::Consensus])?;
                 let o = self.neuron_ops.get(op).ok_or(R::UnknownOp)?;
-                if o.status != NeuronOpStatus::Pending {
+                if !matches!(o.status, NeuronOpStatus::Pending | NeuronOpStatus::Funded) {
                     return Err(R::UnexpectedOutcome);
                 }
-                Ok(vec![GovernanceEvent::NeuronRegistrationFailed(
-                    NeuronRegistrationFailed {
-                        op: op.clone(),
-                        netuid: o.netuid,
-                        hotkey: o.hotkey,
-                        coldkey: o.coldkey,
-                        code: code.clone(),
-                        refund: *refund,
-                    },
-                )])
+                self.neuron_failed(op, code)
             }
 
             // ---- users -------------------------------------------------
@@ -423,6 +467,48 @@ impl Governance {
         )])
     }
 
+    /// The ledger refused the lock of a subnet registration waiting for it.
+    fn lock_refused(&self, op: &str, code: &str) -> Res {
+        let r = self.registrations.get(op).ok_or(R::UnknownOp)?;
+        if r.stage != Stage::Requested {
+            return Err(R::UnexpectedOutcome);
+        }
+        Ok(vec![GovernanceEvent::SubnetRegistrationFailed(
+            SubnetRegistrationFailed {
+                op: op.to_owned(),
+                coldkey: r.coldkey,
+                netuid: None,
+                code: code.to_owned(),
+                refund: 0,
+                close_pool: false,
+                close_metagraph: false,
+                restored_lock_cost: self.last_lock_cost,
+                restored_lock_block: self.last_lock_block,
+            },
+        )])
+    }
+
+    /// A neuron registration (pending or funded, checked by the caller)
+    /// fails: the ledger refunds the burn if it had taken it.
+    fn neuron_failed(&self, op: &str, code: &str) -> Res {
+        let o = self.neuron_ops.get(op).ok_or(R::UnknownOp)?;
+        let refund = if o.status == NeuronOpStatus::Funded {
+            o.burn
+        } else {
+            0
+        };
+        Ok(vec![GovernanceEvent::NeuronRegistrationFailed(
+            NeuronRegistrationFailed {
+                op: op.to_owned(),
+                netuid: o.netuid,
+                hotkey: o.hotkey,
+                coldkey: o.coldkey,
+                code: code.to_owned(),
+                refund,
+            },
+        )])
+    }
+
     fn lock_confirmed(&self, op: &str) -> Res {
         let r = self.registrations.get(op).ok_or(R::UnknownOp)?;
         if r.stage != Stage::Requested {
@@ -500,9 +586,12 @@ impl Governance {
         Ok(out)
     }
 
-    fn opening_refused(&self, op: &str, code: &str) -> Res {
+    /// The amm (`pool`) or consensus refused to open its side of a locked
+    /// registration that still waits for it.
+    fn opening_refused(&self, op: &str, code: &str, pool: bool) -> Res {
         let r = self.registrations.get(op).ok_or(R::UnknownOp)?;
-        if r.stage != Stage::Locked {
+        let opened = if pool { r.pool_open } else { r.metagraph_open };
+        if r.stage != Stage::Locked || opened {
             return Err(R::UnexpectedOutcome);
         }
         Ok(vec![GovernanceEvent::SubnetRegistrationFailed(
@@ -1284,6 +1373,58 @@ impl Governance {
             }
         }
     }
+}
+
+/// The genesis subnets in netuid order and the owner of each of their
+/// hotkeys, by the rules of [`GenesisSubnet`].
+#[allow(clippy::type_complexity)]
+fn genesis_subnets(
+    subnets: &[GenesisSubnet],
+) -> Result<(Vec<GenesisSubnet>, BTreeMap<AccountId, AccountId>), R> {
+    let mut sorted = subnets.to_vec();
+    sorted.sort_by_key(|g| g.netuid);
+    if sorted.len() > usize::from(SYMBOL_COUNT) {
+        return Err(R::InvalidValue);
+    }
+    let mut explicit: BTreeMap<AccountId, AccountId> = BTreeMap::new();
+    let mut owner_hotkeys: BTreeMap<AccountId, AccountId> = BTreeMap::new();
+    let mut previous: Option<u16> = None;
+    for g in &sorted {
+        if g.netuid == 0 || g.netuid > MAX_NETUID || previous == Some(g.netuid) || g.tempo == 0 {
+            return Err(R::InvalidValue);
+        }
+        previous = Some(g.netuid);
+        if has_dup(&g.neurons) || g.neurons.len() > usize::from(MAX_UIDS) {
+            return Err(R::InvalidValue);
+        }
+        for (hotkey, coldkey) in &g.hotkey_owners {
+            if !g.neurons.contains(hotkey)
+                || explicit
+                    .insert(*hotkey, *coldkey)
+                    .is_some_and(|c| c != *coldkey)
+            {
+                return Err(R::InvalidValue);
+            }
+        }
+        if owner_hotkeys
+            .insert(g.owner_hotkey, g.owner)
+            .is_some_and(|c| c != g.owner)
+        {
+            return Err(R::InvalidValue);
+        }
+    }
+    let mut owners = explicit;
+    for (hotkey, coldkey) in owner_hotkeys {
+        if owners.entry(hotkey).or_insert(coldkey) != &coldkey {
+            return Err(R::InvalidValue);
+        }
+    }
+    for g in &sorted {
+        for hotkey in &g.neurons {
+            owners.entry(*hotkey).or_insert(g.owner);
+        }
+    }
+    Ok((sorted, owners))
 }
 
 fn has_dup(v: &[AccountId]) -> bool {

@@ -3,17 +3,21 @@
 //! Events other services act on (their shape is a contract):
 //! - ledger: [`SubnetRegistrationRequested`] (→ lock `lock_amount` of
 //!   `coldkey`), [`SubnetRegistrationFailed`] with `refund > 0` (→ unlock),
-//!   [`NeuronRegistrationRequested`] (→ take the burn), [`NeuronRegistrationFailed`]
-//!   with `refund > 0`;
+//!   [`NeuronRegistrationRequested`] (→ take the burn, coldkey → custody),
+//!   [`NeuronRegistrationFailed`] with `refund > 0` (→ give it back);
 //! - amm: [`SubnetRegistered`] (→ open the pool), [`SubnetDissolved`]
-//!   (→ pay out the pool), [`HyperparameterSet`] with target Amm,
+//!   (→ pay out the pool), [`NeuronRegistered`] (→ swap `burn` into the
+//!   pool and burn the alpha), [`HyperparameterSet`] with target Amm,
 //!   [`GlobalParamSet`] (`TaoWeight`, `MinStake`), [`DelegateTakeSet`],
 //!   [`ChildrenApplied`], [`ChildkeyTakeSet`], [`LockUpdated`] /
 //!   [`LockRemoved`] (the unstake guard), [`SubnetStarted`];
 //! - consensus: [`SubnetRegistered`] (→ open the metagraph, owner hotkey at
-//!   uid 0), [`NeuronRegistrationRequested`] after the burn (→ register,
-//!   pruning its choice), [`HyperparameterSet`] with target Consensus,
-//!   [`SubnetDissolved`], [`SubnetOwnerHotkeySet`].
+//!   uid 0), [`NeuronRegistrationFunded`] (→ register, pruning its choice),
+//!   [`HyperparameterSet`] with target Consensus, [`SubnetDissolved`],
+//!   [`SubnetOwnerHotkeySet`].
+//!
+//! Genesis subnets arrive whole in [`GenesisApplied`] (the other services
+//! get theirs from the same genesis file).
 //!
 //! Every event carries the values `evolve` writes (decisions computed the
 //! maths), except the per-block burn decay of [`BlockObserved`], which
@@ -23,7 +27,9 @@ use envelope::{codec, DecodeError, VersionedEvent};
 use keys::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::params::{AdminAction, Config, GlobalParam, Hyperparameter, SubnetIdentity, Target};
+use crate::params::{
+    AdminAction, Config, GenesisSubnet, GlobalParam, Hyperparameter, SubnetIdentity, Target,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisApplied {
@@ -31,6 +37,9 @@ pub struct GenesisApplied {
     pub config: Config,
     pub triumvirate: Vec<AccountId>,
     pub last_lock: (u64, u64),
+    /// Registered, opened and (if so marked) started at block 0, in netuid
+    /// order; their hotkeys' owners follow as `HotkeyAssociated`.
+    pub subnets: Vec<GenesisSubnet>,
 }
 
 /// The governance clock moved to `height`: every subnet's burn decays one
@@ -199,10 +208,10 @@ pub struct HotkeyAssociated {
     pub coldkey: AccountId,
 }
 
-/// A burn registration was accepted: the amm/ledger take `burn` from
-/// `coldkey` (TAO into the pool, the alpha bought is burned), then consensus
-/// registers `hotkey` (append or prune) and answers `NeuronRegistered`.
-/// The subnet's burn is already `new_burn` (bumped ×`BurnIncreaseMult`).
+/// A burn registration was accepted: the ledger takes `burn` from
+/// `coldkey` into custody (answering `RegistrationFunded` or
+/// `StepRejected`). The subnet's burn is already `new_burn` (bumped
+/// ×`BurnIncreaseMult`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeuronRegistrationRequested {
     pub op: String,
@@ -214,16 +223,35 @@ pub struct NeuronRegistrationRequested {
     pub block: u64,
 }
 
+/// The ledger holds the burn: consensus registers `hotkey` on `netuid`
+/// (append or prune, with `op`) and answers `NeuronRegistered` or
+/// `StepRefused`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeuronRegistrationFunded {
+    pub op: String,
+    pub netuid: u16,
+    pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub burn: u64,
+    pub block: u64,
+}
+
+/// Saga done: `hotkey` holds `uid` (replacing `replaced`). The amm swaps
+/// `burn` (already in custody) into the pool and burns the alpha bought.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeuronRegistered {
     pub op: String,
     pub netuid: u16,
     pub hotkey: AccountId,
+    pub coldkey: AccountId,
+    pub burn: u64,
     pub uid: u16,
     pub replaced: Option<AccountId>,
     pub block: u64,
 }
 
+/// Saga failed with `code`; the ledger gives `refund` back to `coldkey`
+/// (the burn if it had been funded, else 0).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeuronRegistrationFailed {
     pub op: String,
@@ -440,6 +468,7 @@ events! {
     GlobalParamSet,
     HotkeyAssociated,
     NeuronRegistrationRequested,
+    NeuronRegistrationFunded,
     NeuronRegistered,
     NeuronRegistrationFailed,
     RootRegistered,

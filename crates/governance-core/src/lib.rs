@@ -8,7 +8,7 @@
 //! No clock, no I/O, no randomness, no floating point in state. Blocks come
 //! from the ledger (`Block`), stake and EMA prices from the amm (`Stakes`,
 //! `Market`), the epoch schedule and registration outcomes from consensus
-//! (`EpochSchedule`, `NeuronRegistered`); users sign commands.
+//! (`EpochSchedule`, `NeuronRegistered`, `StepRefused`); users sign commands.
 //!
 //! - [`params`]: [`Config`] (global, Root-settable), [`Hyperparameter`]
 //!   (§3.7: setter, target service, owner rate limit, freeze window),
@@ -26,6 +26,14 @@
 //!   lock and drops the record, but a subnet pruned to make room stays
 //!   dissolved; hotkey associations made on the way (subnet or neuron
 //!   registration) stay too;
+//! - a neuron registration is a saga too: request (burn bumped) → the
+//!   ledger takes the burn (`RegistrationFunded`) → consensus registers →
+//!   `NeuronRegistered` (the amm then swaps the burn and burns the alpha);
+//!   a failure after the funding refunds the burn, before it refunds
+//!   nothing. Ops are kept after they finish ([`Governance::op_status`]);
+//! - genesis subnets ([`GenesisSubnet`]) exist registered and opened at
+//!   block 0 with their neurons; neuron hotkeys without a known coldkey
+//!   belong to the subnet owner;
 //! - the neuron pruning choice is consensus's: governance only refuses when
 //!   no uid could be freed (`NoNeuronIdAvailable`, owner-immortal uids
 //!   excluded). The burn is bumped when the request is accepted, so a
@@ -61,11 +69,13 @@ pub mod state;
 pub use command::{Command, CommandBody, Origin, Peer, StakeReport};
 pub use event::{GovernanceEvent, EVENT_SCHEMA};
 pub use params::{
-    AdminAction, Config, GlobalParam, Hyperparameter, Setter, SubnetIdentity, SubnetParams, Target,
-    VoteWeighting,
+    AdminAction, Config, GenesisSubnet, GlobalParam, Hyperparameter, Setter, SubnetIdentity,
+    SubnetParams, Target, VoteWeighting,
 };
 pub use rejection::Rejection;
-pub use state::{Governance, Lock, NeuronOpStatus, Proposal, Stage, Subnet, SubnetStatus};
+pub use state::{
+    Governance, Lock, NeuronOpStatus, OpKind, OpStatus, Proposal, Stage, Subnet, SubnetStatus,
+};
 
 use aggregate::Aggregate;
 

@@ -60,8 +60,9 @@ pub enum VoteWeighting {
 }
 
 /// Global (Root-settable) configuration. `Default` = the live chain values
-/// the spec gives (§3, §5, §8).
+/// the spec gives (§3, §5, §8); a genesis file may give any subset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// `SubnetLimit` (non-root subnets).
     pub subnet_limit: u16,
@@ -590,6 +591,37 @@ impl SubnetIdentity {
             Err(Rejection::InvalidIdentity)
         }
     }
+}
+
+/// A subnet that exists at genesis (`ApplyGenesis`): registered and
+/// opened at block 0 (`registered_at` 0), started iff `first_emission_block`
+/// is set (subtoken enabled then), burn 1 TAO, the chain's new-subnet
+/// hyperparameters with `tempo`. Its netuid is taken and it counts toward
+/// the subnet limit; `lock` is its `SubnetLocked` (the lock-cost seed is
+/// `ApplyGenesis::last_lock`, genesis locks do not move it). The symbol is
+/// its netuid (below 439), else the lowest unused one.
+///
+/// `neurons` are the registered hotkeys in uid order (registered at block
+/// 0); the owner hotkey is registered only if it is among them. Who owns
+/// each hotkey (`HotkeyAssociated` after `GenesisApplied`), first rule that
+/// applies: an entry of `hotkey_owners` (hotkey, coldkey) — it must name one
+/// of this subnet's neurons; then a subnet's `owner_hotkey` belongs to its
+/// `owner`; then any other neuron hotkey belongs to the owner of the
+/// lowest-netuid genesis subnet it is registered on. Two rules of the same
+/// rank, or an explicit owner and an owner hotkey, that disagree refuse the
+/// genesis (`InvalidValue`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisSubnet {
+    pub netuid: u16,
+    pub owner: AccountId,
+    pub owner_hotkey: AccountId,
+    pub lock: u64,
+    pub tempo: u16,
+    pub first_emission_block: Option<u64>,
+    pub neurons: Vec<AccountId>,
+    /// Known coldkeys of (some of) `neurons`: (hotkey, coldkey).
+    #[serde(default)]
+    pub hotkey_owners: Vec<(AccountId, AccountId)>,
 }
 
 /// What the governance authority (the bootstrap admin key, or a passed

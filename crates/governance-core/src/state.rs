@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::event::*;
 use crate::math;
 use crate::params::{
-    AdminAction, Config, SubnetIdentity, SubnetParams, LOCK_DUST, MAX_ACTIVE_PROPOSALS,
-    ROOT_MAX_UIDS, SENATE_MAX, TRIUMVIRATE_MAX,
+    AdminAction, Config, GenesisSubnet, SubnetIdentity, SubnetParams, LOCK_DUST,
+    MAX_ACTIVE_PROPOSALS, ROOT_MAX_UIDS, SENATE_MAX, SYMBOL_COUNT, TAO, TRIUMVIRATE_MAX,
 };
 
 /// A subnet is `Registering` from `SubnetRegistered` until pool and
@@ -99,11 +99,40 @@ impl Registration {
     }
 }
 
+/// Stage of a neuron registration saga.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NeuronOpStatus {
+    /// Waiting for the ledger to take the burn.
     Pending,
-    Registered { uid: u16 },
-    Failed { code: String },
+    /// The ledger holds the burn; waiting for consensus to register.
+    Funded,
+    Registered {
+        uid: u16,
+    },
+    Failed {
+        code: String,
+    },
+}
+
+/// Which saga an op id names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpKind {
+    SubnetRegistration,
+    NeuronRegistration,
+}
+
+/// [`Governance::op_status`]: what a client waiting on an op needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpStatus {
+    /// Still running; `netuid` is the reserved (subnet) or target (neuron)
+    /// netuid.
+    Pending { kind: OpKind, netuid: u16 },
+    /// The subnet is registered and its pool and metagraph are open.
+    SubnetOpened { netuid: u16 },
+    /// The hotkey holds `uid` on `netuid`.
+    NeuronRegistered { netuid: u16, uid: u16 },
+    /// Refused by a peer with `code` (compensated).
+    Failed { kind: OpKind, code: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,6 +248,41 @@ pub struct Governance {
 impl Governance {
     pub fn height(&self) -> u64 {
         self.height
+    }
+
+    /// Where the subnet or neuron registration `op` stands; `None` for an
+    /// op never seen. Ops are kept after they finish so this keeps
+    /// answering (memory grows with the number of ops ever made; nothing
+    /// prunes them yet).
+    pub fn op_status(&self, op: &str) -> Option<OpStatus> {
+        if let Some(r) = self.registrations.get(op) {
+            return Some(match &r.stage {
+                Stage::Requested | Stage::Locked => OpStatus::Pending {
+                    kind: OpKind::SubnetRegistration,
+                    netuid: r.netuid,
+                },
+                Stage::Opened => OpStatus::SubnetOpened { netuid: r.netuid },
+                Stage::Failed { code } => OpStatus::Failed {
+                    kind: OpKind::SubnetRegistration,
+                    code: code.clone(),
+                },
+            });
+        }
+        let o = self.neuron_ops.get(op)?;
+        Some(match &o.status {
+            NeuronOpStatus::Pending | NeuronOpStatus::Funded => OpStatus::Pending {
+                kind: OpKind::NeuronRegistration,
+                netuid: o.netuid,
+            },
+            NeuronOpStatus::Registered { uid } => OpStatus::NeuronRegistered {
+                netuid: o.netuid,
+                uid: *uid,
+            },
+            NeuronOpStatus::Failed { code } => OpStatus::Failed {
+                kind: OpKind::NeuronRegistration,
+                code: code.clone(),
+            },
+        })
     }
 
     /// The current subnet lock cost (§3.1).
@@ -393,6 +457,10 @@ impl Governance {
                 self.triumvirate = e.triumvirate.clone();
                 (self.last_lock_cost, self.last_lock_block) = e.last_lock;
                 self.root.exists = true;
+                let symbols = genesis_symbols(&e.subnets);
+                for (g, symbol) in e.subnets.iter().zip(symbols) {
+                    self.subnets.insert(g.netuid, genesis_subnet(g, symbol));
+                }
             }
             E::BlockObserved(e) => {
                 self.height = e.height;
@@ -564,6 +632,11 @@ impl Governance {
                         status: NeuronOpStatus::Pending,
                     },
                 );
+            }
+            E::NeuronRegistrationFunded(e) => {
+                if let Some(op) = self.neuron_ops.get_mut(&e.op) {
+                    op.status = NeuronOpStatus::Funded;
+                }
             }
             E::NeuronRegistered(e) => {
                 if let Some(op) = self.neuron_ops.get_mut(&e.op) {
@@ -809,6 +882,56 @@ impl Governance {
             }
         }
         Ok(())
+    }
+}
+
+/// Symbols of the genesis subnets, in their order: the netuid below 439,
+/// else the lowest symbol no other genesis subnet uses.
+pub(crate) fn genesis_symbols(subnets: &[GenesisSubnet]) -> Vec<u16> {
+    let mut used: BTreeSet<u16> = subnets
+        .iter()
+        .map(|g| g.netuid)
+        .filter(|n| *n < SYMBOL_COUNT)
+        .collect();
+    subnets
+        .iter()
+        .map(|g| {
+            if g.netuid < SYMBOL_COUNT {
+                return g.netuid;
+            }
+            let free = (0..SYMBOL_COUNT).find(|s| !used.contains(s)).unwrap_or(0);
+            used.insert(free);
+            free
+        })
+        .collect()
+}
+
+/// A genesis subnet as `GenesisApplied` records it (see [`GenesisSubnet`]).
+fn genesis_subnet(g: &GenesisSubnet, symbol: u16) -> Subnet {
+    let params = SubnetParams {
+        tempo: g.tempo,
+        subtoken_enabled: g.first_emission_block.is_some(),
+        ..SubnetParams::default()
+    };
+    Subnet {
+        status: SubnetStatus::Active,
+        owner: g.owner,
+        owner_hotkey: g.owner_hotkey,
+        lock: g.lock,
+        symbol,
+        registered_at: 0,
+        identity: None,
+        first_emission_block: g.first_emission_block,
+        params,
+        burn: TAO,
+        ema_price_bits: 0,
+        alpha_out: 0,
+        next_epoch_block: 0,
+        trigger_pending: false,
+        owner_last_set: BTreeMap::new(),
+        owner_hotkey_changed_at: None,
+        neurons: g.neurons.iter().map(|h| (*h, 0)).collect(),
+        pending_neurons: BTreeSet::new(),
     }
 }
 

@@ -50,6 +50,7 @@ fn world_with_hotkeys() -> Governance {
                         limit_price: None,
                     },
                 ),
+                funded(&op),
                 consensus(CommandBody::NeuronRegistered {
                     op,
                     uid: u16::from(i) - 1,

@@ -33,6 +33,16 @@ fn samples() -> Vec<GovernanceEvent> {
             config: Config::default(),
             triumvirate: vec![a(2), a(3)],
             last_lock: (1_250_000_000_000, 1),
+            subnets: vec![GenesisSubnet {
+                netuid: 2,
+                owner: a(20),
+                owner_hotkey: a(21),
+                lock: 1_000_000_000,
+                tempo: 99,
+                first_emission_block: Some(1),
+                neurons: vec![a(21), a(22), a(23)],
+                hotkey_owners: vec![(a(23), a(24))],
+            }],
         }),
         E::BlockObserved(BlockObserved {
             height: 100,
@@ -145,10 +155,20 @@ fn samples() -> Vec<GovernanceEvent> {
             new_burn: 1_260_000_000,
             block: 14,
         }),
+        E::NeuronRegistrationFunded(NeuronRegistrationFunded {
+            op: "op-4".into(),
+            netuid: 3,
+            hotkey: a(8),
+            coldkey: a(9),
+            burn: 1_260_000_000,
+            block: 14,
+        }),
         E::NeuronRegistered(NeuronRegistered {
             op: "op-4".into(),
             netuid: 3,
             hotkey: a(8),
+            coldkey: a(9),
+            burn: 1_260_000_000,
             uid: 5,
             replaced: Some(a(10)),
             block: 15,
@@ -275,6 +295,7 @@ fn _every_variant_needs_a_sample(e: &GovernanceEvent) {
         | E::GlobalParamSet(_)
         | E::HotkeyAssociated(_)
         | E::NeuronRegistrationRequested(_)
+        | E::NeuronRegistrationFunded(_)
         | E::NeuronRegistered(_)
         | E::NeuronRegistrationFailed(_)
         | E::RootRegistered(_)

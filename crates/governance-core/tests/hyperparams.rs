@@ -326,6 +326,7 @@ fn max_uids_cannot_go_below_the_current_count() {
                         limit_price: None,
                     },
                 ),
+                funded(&op),
                 consensus(CommandBody::NeuronRegistered {
                     op,
                     uid: u16::from(i) - 1,

@@ -26,6 +26,7 @@ fn world_with_alpha(alpha: u64) -> Governance {
                         limit_price: None,
                     },
                 ),
+                funded(&op),
                 consensus(CommandBody::NeuronRegistered {
                     op,
                     uid: u16::from(i) - 1,

@@ -92,16 +92,18 @@ fn burn_stays_within_min_and_max() {
 #[test]
 fn completion_records_the_uid_and_the_pruned_hotkey() {
     let mut s = world_with_subnet();
-    run(&mut s, [reg(2, 2, "a"), done("a", 1, None)]);
+    run(&mut s, [reg(2, 2, "a"), funded("a"), done("a", 1, None)]);
     assert!(s.subnets[&1].neurons.contains_key(&hk(2)));
     assert!(s.neuron_is_immune(1, &hk(2)));
-    run(&mut s, [reg(3, 3, "b")]);
+    run(&mut s, [reg(3, 3, "b"), funded("b")]);
     let s = given(s)
         .when(done("b", 1, Some(hk(2))))
         .then(&[GovernanceEvent::NeuronRegistered(NeuronRegistered {
             op: "b".into(),
             netuid: 1,
             hotkey: hk(3),
+            coldkey: ck(3),
+            burn: 1_260_000_000,
             uid: 1,
             replaced: Some(hk(2)),
             block: 1,
@@ -118,7 +120,7 @@ fn completion_records_the_uid_and_the_pruned_hotkey() {
 #[test]
 fn immunity_lasts_the_immunity_period() {
     let mut s = world_with_subnet();
-    run(&mut s, [reg(2, 2, "a"), done("a", 1, None)]);
+    run(&mut s, [reg(2, 2, "a"), funded("a"), done("a", 1, None)]);
     advance_to(&mut s, 5_000);
     assert!(s.neuron_is_immune(1, &hk(2)));
     advance_to(&mut s, 5_001);
@@ -133,7 +135,6 @@ fn a_refused_burn_fails_the_registration() {
         .when(ledger(CommandBody::NeuronRegistrationFailed {
             op: "a".into(),
             code: "NotEnoughBalanceToStake".into(),
-            refund: 0,
         }))
         .then(&[GovernanceEvent::NeuronRegistrationFailed(
             NeuronRegistrationFailed {
@@ -278,7 +279,7 @@ fn no_uid_when_full_of_owner_immortal_uids() {
     );
     // full with a pending registration: one prunable uid would be needed
     rejects(&s, reg(3, 3, "x"), Rejection::NoNeuronIdAvailable);
-    run(&mut s, [done("a", 1, None)]);
+    run(&mut s, [funded("a"), done("a", 1, None)]);
     // full, hk(2) prunable: accepted (consensus chooses whom to prune)
     given(s.clone()).when(reg(3, 3, "x")).then_ok();
 }

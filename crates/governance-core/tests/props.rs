@@ -27,7 +27,7 @@ enum Raw {
     },
     NeuronOutcome {
         op: u8,
-        ok: bool,
+        which: u8,
         uid: u16,
         replaced: Option<u8>,
     },
@@ -130,8 +130,8 @@ fn raw() -> impl Strategy<Value = Raw> {
         2 => (key(), 0u8..4).prop_map(|(key, op)| Raw::RegisterNetwork { key, op }),
         4 => (0u8..4, 0u8..6).prop_map(|(op, which)| Raw::SagaOutcome { op, which }),
         3 => (key(), netuid(), 0u8..8).prop_map(|(key, netuid, op)| Raw::BurnedRegister { key, netuid, op }),
-        3 => (0u8..8, any::<bool>(), 0u16..8, proptest::option::of(key()))
-            .prop_map(|(op, ok, uid, replaced)| Raw::NeuronOutcome { op, ok, uid, replaced }),
+        4 => (0u8..8, 0u8..6, 0u16..8, proptest::option::of(key()))
+            .prop_map(|(op, which, uid, replaced)| Raw::NeuronOutcome { op, which, uid, replaced }),
         2 => key().prop_map(|key| Raw::RootRegister { key }),
         2 => (key(), 0u64..10_000, 0u64..10_000_000_000)
             .prop_map(|(key, root, alpha)| Raw::Stakes { key, root, alpha }),
@@ -215,23 +215,30 @@ fn command(r: &Raw, height: u64) -> Command {
         ),
         Raw::NeuronOutcome {
             op,
-            ok,
+            which,
             uid,
             replaced,
         } => {
             let op = format!("n{op}");
-            if *ok {
-                consensus(C::NeuronRegistered {
+            match which {
+                0 | 1 => ledger(C::RegistrationFunded { op }),
+                2 => consensus(C::NeuronRegistered {
                     op,
                     uid: *uid,
                     replaced: replaced.map(hk),
-                })
-            } else {
-                amm(C::NeuronRegistrationFailed {
+                }),
+                3 => ledger(C::LedgerRejected {
+                    op,
+                    code: "NotEnoughBalanceToStake".into(),
+                }),
+                4 => consensus(C::StepRefused {
+                    op,
+                    code: "NoNeuronIdAvailable".into(),
+                }),
+                _ => amm(C::NeuronRegistrationFailed {
                     op,
                     code: "InsufficientLiquidity".into(),
-                    refund: 5,
-                })
+                }),
             }
         }
         Raw::RootRegister { key } => signed(ck(*key % 4), C::RootRegister { hotkey: hk(*key) }),
@@ -412,8 +419,28 @@ fn start() -> (Governance, Vec<governance_core::GovernanceEvent>) {
         maturity_rate: 80,
         ..Config::default()
     };
-    let mut events = run(&mut s, [genesis_with(cfg), block(1)]);
-    // one open subnet to start from
+    // a genesis subnet (netuid 2, started) ...
+    let genesis = Command::new(
+        Origin::Genesis,
+        CommandBody::ApplyGenesis {
+            admin: Some(admin()),
+            config: cfg,
+            triumvirate: vec![triumvir(0), triumvir(1), triumvir(2)],
+            last_lock: (0, 0),
+            subnets: vec![GenesisSubnet {
+                netuid: 2,
+                owner: ck(1),
+                owner_hotkey: hk(1),
+                lock: TAO,
+                tempo: 7,
+                first_emission_block: Some(1),
+                neurons: vec![hk(1), hk(5)],
+                hotkey_owners: vec![(hk(5), ck(1))],
+            }],
+        },
+    );
+    let mut events = run(&mut s, [genesis, block(1)]);
+    // ... and one registered through the saga (the lowest free netuid, 1)
     events.extend(run(
         &mut s,
         [

@@ -64,6 +64,32 @@ fn halvings_shorten_the_reduction_interval() {
 }
 
 #[test]
+fn a_block_carries_its_emission_once_it_changes() {
+    let s = world_2500();
+    let h = s.height + 1;
+    let (ev, s) = given(s)
+        .when(ledger(CommandBody::Block {
+            height: h,
+            emission: TAO / 2,
+        }))
+        .then_ok();
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(matches!(
+        ev[1],
+        GovernanceEvent::BlockEmissionObserved(BlockEmissionObserved { rao }) if rao == TAO / 2
+    ));
+    assert_eq!(s.block_emission, TAO / 2);
+    // The same emission again: just the block.
+    let (ev, _) = given(s)
+        .when(ledger(CommandBody::Block {
+            height: h + 1,
+            emission: TAO / 2,
+        }))
+        .then_ok();
+    assert_eq!(ev.len(), 1, "{ev:?}");
+}
+
+#[test]
 fn the_saga_runs_requested_locked_opened() {
     let s = world_2500();
     let (ev, s) = given(s).when(register_network(ck(1), hk(1), "a")).then_ok();
@@ -533,7 +559,10 @@ fn blocks_arrive_in_order() {
     );
     rejects(
         &s,
-        amm(CommandBody::Block { height: 2 }),
+        amm(CommandBody::Block {
+            height: 2,
+            emission: 0,
+        }),
         Rejection::BadOrigin,
     );
     let mut s2 = s.clone();
@@ -548,6 +577,7 @@ fn blocks_arrive_in_order() {
                 config: Config::default(),
                 triumvirate: vec![],
                 last_lock: (0, 0),
+                subnets: vec![],
             },
         ),
         Rejection::GenesisAlreadyApplied,

@@ -69,6 +69,30 @@ pub enum Cmd {
     /// One subnet in detail.
     #[command(subcommand)]
     Subnet(SubnetCmd),
+    /// Register neurons on a subnet.
+    #[command(subcommand)]
+    Neuron(crate::gov::NeuronCmd),
+    /// The root network.
+    #[command(subcommand)]
+    Root(crate::gov::RootCmd),
+    /// Delegate take.
+    #[command(subcommand)]
+    Delegate(crate::gov::DelegateCmd),
+    /// Stake locks (conviction; limits how fast stake can leave).
+    #[command(subcommand)]
+    Lock(crate::gov::LockCmd),
+    /// Propose an admin action to the collective (triumvirate members).
+    Propose(crate::gov::ProposeArgs),
+    /// Vote on a proposal as a senator.
+    Vote(crate::gov::VoteArgs),
+    /// Proposals and their tallies; `proposals close --id N`.
+    Proposals {
+        #[command(subcommand)]
+        action: Option<crate::gov::ProposalsCmd>,
+    },
+    /// Actions of the bootstrap admin key (local clusters), and its handover.
+    #[command(subcommand)]
+    Admin(crate::gov::AdminCmd),
     /// A subnet's metagraph: a table, or JSON with --json.
     Metagraph {
         #[arg(long)]
@@ -283,6 +307,41 @@ pub enum SubnetCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Register a new subnet: locks the current lock cost (waits for the
+    /// pool and metagraph to open).
+    Create {
+        #[command(flatten)]
+        signer: crate::stake::Signer,
+        /// Owner hotkey (uid 0): SS58 or WALLET/HOTKEY.
+        #[arg(long)]
+        hotkey: String,
+        /// Subnet name (identity).
+        #[arg(long)]
+        name: Option<String>,
+        /// Refuse if the lock cost is above this (TAO).
+        #[arg(long)]
+        max_lock: Option<String>,
+    },
+    /// Start emission and enable staking (owner only).
+    Start {
+        #[command(flatten)]
+        signer: crate::stake::Signer,
+        #[arg(long)]
+        netuid: u16,
+    },
+    /// Set an owner hyperparameter (rate-limited; not in the freeze window).
+    Set {
+        #[command(flatten)]
+        signer: crate::stake::Signer,
+        #[arg(long)]
+        netuid: u16,
+        #[command(flatten)]
+        param: crate::gov::ParamArg,
+    },
+    /// Governance's record of a subnet: owner, lock, burn, neurons, params.
+    Info { netuid: u16 },
+    /// The current lock cost of a new subnet.
+    LockCost,
 }
 
 #[derive(Args, Debug)]
@@ -387,9 +446,16 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                         let now = std::time::SystemTime::now()
                             .duration_since(std::time::UNIX_EPOCH)?
                             .as_millis() as u64;
+                        // Manual blocks are stamped `block_time_ms` apart,
+                        // so a second advance soon after the first starts
+                        // after the last stamp rather than at the wall clock.
+                        let last = client::query(&c, "ledger", "block", json!(null)).await?
+                            ["timestamp_ms"]
+                            .as_u64()
+                            .unwrap_or(0);
                         let body = CommandBody::AdvanceBlocks {
                             n,
-                            timestamp_ms: now,
+                            timestamp_ms: now.max(last.saturating_add(block_time_ms.max(1))),
                             block_time_ms,
                         };
                         let acc =
@@ -501,6 +567,40 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         }
         Cmd::Stake(c) => crate::stake::stake(&wallet_dir, &nats_url(), c)?,
         Cmd::Subnets(c) => crate::stake::subnets(&nats_url(), c)?,
+        Cmd::Subnet(SubnetCmd::Create {
+            signer,
+            hotkey,
+            name,
+            max_lock,
+        }) => {
+            crate::gov::subnet_create(&wallet_dir, &nats_url(), &signer, &hotkey, name, max_lock)?
+        }
+        Cmd::Subnet(SubnetCmd::Start { signer, netuid }) => {
+            crate::gov::subnet_start(&wallet_dir, &nats_url(), &signer, netuid)?
+        }
+        Cmd::Subnet(SubnetCmd::Set {
+            signer,
+            netuid,
+            param,
+        }) => crate::gov::subnet_set(&wallet_dir, &nats_url(), &signer, netuid, &param)?,
+        Cmd::Subnet(SubnetCmd::Info { netuid }) => {
+            print_json(&crate::gov::subnet_governance(&nats_url(), netuid)?)
+        }
+        Cmd::Subnet(SubnetCmd::LockCost) => {
+            let mut v = crate::gov::lock_cost(&nats_url())?;
+            if let Some(r) = v["lock_cost_rao"].as_u64() {
+                v["lock_cost_tao"] = json!(amount::format_tao(r));
+            }
+            print_json(&v)
+        }
+        Cmd::Neuron(c) => crate::gov::neuron(&wallet_dir, &nats_url(), c)?,
+        Cmd::Root(c) => crate::gov::root(&wallet_dir, &nats_url(), c)?,
+        Cmd::Delegate(c) => crate::gov::delegate(&wallet_dir, &nats_url(), c)?,
+        Cmd::Lock(c) => crate::gov::lock(&wallet_dir, &nats_url(), c)?,
+        Cmd::Propose(a) => crate::gov::propose(&wallet_dir, &nats_url(), a)?,
+        Cmd::Vote(a) => crate::gov::vote(&wallet_dir, &nats_url(), a)?,
+        Cmd::Proposals { action } => crate::gov::proposals(&wallet_dir, &nats_url(), action)?,
+        Cmd::Admin(c) => crate::gov::admin(&wallet_dir, &nats_url(), c)?,
         Cmd::Subnet(SubnetCmd::Show {
             netuid,
             json: as_json,

@@ -21,6 +21,27 @@ pub struct NetworkGenesis {
     pub economy: AmmParams,
     #[serde(default)]
     pub subnets: Vec<GenesisSubnet>,
+    /// Governance: the bootstrap admin key, global configuration, the first
+    /// triumvirate and the lock-cost seed.
+    #[serde(default)]
+    pub governance: GovernanceSettings,
+}
+
+/// The governance part of a network genesis (every field optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GovernanceSettings {
+    /// The bootstrap admin key; the ledger's `admin` when absent.
+    pub admin: Option<keys::AccountId>,
+    /// Global parameters (`SubnetLimit`, `NetworkRateLimit`, take bounds,
+    /// TaoWeight, vote weighting, ...); the live chain values when absent.
+    pub config: governance_core::Config,
+    /// Up to three coldkeys that may propose.
+    pub triumvirate: Vec<keys::AccountId>,
+    /// (`NetworkLastLockCost`, last lock block). (0, 0), the default, makes
+    /// the first subnet cost `NetworkMinLockCost` (1 TAO); the chain's
+    /// October 2025 reset is (1 250 TAO, now), i.e. 2 500 TAO.
+    pub last_lock: (u64, u64),
 }
 
 impl NetworkGenesis {
@@ -100,6 +121,40 @@ impl NetworkGenesis {
 
     /// Consensus's start-up commands: each genesis subnet and its neurons
     /// (rejected, and so ignored, on a restart: they already exist).
+    /// The governance service's start command: its genesis, with the
+    /// genesis subnets (taken netuids, owners, neurons) so registrations
+    /// never collide with them.
+    pub fn governance_start(&self) -> Vec<governance_core::Command> {
+        use governance_core::{Command, CommandBody, Origin};
+        let g = &self.governance;
+        let subnets = self
+            .subnets
+            .iter()
+            .map(|s| governance_core::GenesisSubnet {
+                netuid: s.netuid,
+                owner: s.owner,
+                owner_hotkey: s.owner_hotkey,
+                lock: s.tao_reserve,
+                tempo: s
+                    .tempo
+                    .unwrap_or(consensus_core::SubnetParams::default().tempo),
+                first_emission_block: s.first_emission_block,
+                neurons: s.neurons.iter().map(|n| n.hotkey).collect(),
+                hotkey_owners: s.neurons.iter().map(|n| (n.hotkey, n.owner)).collect(),
+            })
+            .collect();
+        vec![Command::new(
+            Origin::Genesis,
+            CommandBody::ApplyGenesis {
+                admin: g.admin.or(self.ledger.admin),
+                config: g.config.clone(),
+                triumvirate: g.triumvirate.clone(),
+                last_lock: g.last_lock,
+                subnets,
+            },
+        )]
+    }
+
     pub fn consensus_start(&self) -> Vec<consensus_core::Command> {
         use consensus_core::{Command, CommandBody, Origin, SubnetParams};
         let mut cmds = Vec::new();
@@ -111,6 +166,7 @@ impl NetworkGenesis {
             cmds.push(Command::new(
                 Origin::Clock,
                 CommandBody::CreateSubnet {
+                    op: None,
                     netuid: s.netuid,
                     owner: s.owner,
                     owner_hotkey: s.owner_hotkey,
@@ -121,6 +177,7 @@ impl NetworkGenesis {
                 cmds.push(Command::new(
                     Origin::Clock,
                     CommandBody::RegisterNeuron {
+                        op: None,
                         netuid: s.netuid,
                         hotkey: n.hotkey,
                         block: 0,

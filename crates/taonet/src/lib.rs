@@ -18,6 +18,7 @@ pub mod calc;
 pub mod cli;
 pub mod client;
 pub mod genesis;
+pub mod gov;
 pub mod paths;
 pub mod replay;
 pub mod serve;

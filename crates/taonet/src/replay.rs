@@ -4,7 +4,6 @@
 use aggregate::Aggregate;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use service_kit::follower::Follower;
 use std::path::{Path, PathBuf};
 use store::sled_store::SledStore;
 
@@ -83,9 +82,7 @@ pub fn replay(
         "ledger" => run::<ledger_core::Ledger>(service, &store, to_seq, use_snapshot),
         "consensus" => run::<consensus::ConsensusCore>(service, &store, to_seq, use_snapshot),
         "amm" => run::<amm_core::Amm>(service, &store, to_seq, use_snapshot),
-        "governance" => {
-            run::<Follower<governance::GovernanceName>>(service, &store, to_seq, use_snapshot)
-        }
+        "governance" => run::<governance_core::Governance>(service, &store, to_seq, use_snapshot),
         other => bail!(
             "unknown service {other:?}; one of {:?}",
             crate::serve::SERVICES

@@ -67,7 +67,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             "ledger" => ledger::run(cfg, store, genesis.ledger_genesis(), rx).await,
             "consensus" => consensus::run(cfg, store, genesis.consensus_start(), rx).await,
             "amm" => amm::run(cfg, store, genesis.amm_genesis(), rx).await,
-            "governance" => governance::run(cfg, store, rx).await,
+            "governance" => governance::run(cfg, store, genesis.governance_start(), rx).await,
             _ => unreachable!(),
         };
         res.map_err(|e| anyhow::anyhow!("{} service: {e}", args.service))

@@ -16,7 +16,7 @@
 //! `digest`.
 
 use aggregate::Aggregate;
-use amm_core::{Amm, AmmGenesis, Command, CommandBody, OpStatus, Origin, Peer};
+use amm_core::{Amm, AmmGenesis, Command, CommandBody, OpStatus, Origin, Peer, SubnetParam};
 use consensus_core::ConsensusEvent;
 use envelope::{Envelope, VersionedEvent};
 use keys::AccountId;
@@ -44,7 +44,7 @@ impl Service for AmmService {
     }
 
     fn sources() -> &'static [&'static str] {
-        &["ledger", "consensus"]
+        &["ledger", "consensus", "governance"]
     }
 
     fn on_foreign(_core: &Amm, event: &Envelope) -> Option<Command> {
@@ -52,6 +52,9 @@ impl Service for AmmService {
             "ledger" => from_ledger(event).map(|b| Command::new(Origin::Peer(Peer::Ledger), b)),
             "consensus" => {
                 from_consensus(event).map(|b| Command::new(Origin::Peer(Peer::Consensus), b))
+            }
+            "governance" => {
+                from_governance(event).map(|b| Command::new(Origin::Peer(Peer::Governance), b))
             }
             _ => None,
         }
@@ -110,6 +113,123 @@ pub fn from_consensus(event: &Envelope) -> Option<CommandBody> {
         Ok(_) => None,
         Err(err) => {
             tracing::error!(seq = event.seq, %err, "undecodable consensus event");
+            None
+        }
+    }
+}
+
+/// The amm side of a governance hyperparameter, if the amm applies it.
+pub fn amm_param(p: &governance_core::Hyperparameter) -> Option<SubnetParam> {
+    use governance_core::Hyperparameter as H;
+    Some(match p {
+        H::NetworkRegistrationAllowed(v) => SubnetParam::RegistrationAllowed(*v),
+        H::OwnerCutEnabled(v) => SubnetParam::OwnerCutEnabled(*v),
+        H::SubnetEmissionEnabled(v) => SubnetParam::EmissionEnabled(*v),
+        H::SubtokenEnabled(v) => SubnetParam::SubtokenEnabled(*v),
+        H::FeeRate(v) => SubnetParam::FeeRate(*v),
+        _ => return None,
+    })
+}
+
+/// What a governance event asks of the amm: open a registered subnet's
+/// pool (or close it when the registration failed), dissolve a pruned or
+/// dissolved subnet, start one, burn a neuron registration's TAO through
+/// the pool, and apply the parameters governance owns the rules for.
+pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
+    use governance_core::{GlobalParam, GovernanceEvent as G, Target};
+    if !matches!(
+        event.event_type.as_str(),
+        "SubnetRegistered"
+            | "SubnetRegistrationFailed"
+            | "SubnetDissolved"
+            | "SubnetStarted"
+            | "HyperparameterSet"
+            | "GlobalParamSet"
+            | "DelegateTakeSet"
+            | "NeuronRegistered"
+            | "SubnetOwnerHotkeySet"
+            | "SubnetOwnerChanged"
+            | "HotkeyAssociated"
+            | "LockUpdated"
+            | "LockRemoved"
+            | "GenesisApplied"
+    ) {
+        return None;
+    }
+    let set = |netuid: u16, param: SubnetParam| Some(CommandBody::SetParam { netuid, param });
+    match G::from_envelope(event) {
+        Ok(G::SubnetRegistered(r)) => Some(CommandBody::OpenSubnet {
+            op: r.op,
+            netuid: r.netuid,
+            owner: r.owner,
+            owner_hotkey: r.owner_hotkey,
+            lock: r.lock,
+            block: r.block,
+        }),
+        Ok(G::SubnetRegistrationFailed(f)) if f.close_pool => Some(CommandBody::CloseSubnet {
+            op: f.op,
+            netuid: f.netuid?,
+        }),
+        Ok(G::SubnetDissolved(d)) => Some(CommandBody::DissolveSubnet {
+            netuid: d.netuid,
+            block: event.block,
+        }),
+        Ok(G::SubnetStarted(s)) => set(s.netuid, SubnetParam::StartCall),
+        Ok(G::HyperparameterSet(h)) if h.target == Target::Amm => {
+            set(h.netuid, amm_param(&h.param)?)
+        }
+        Ok(G::GlobalParamSet(g)) => match g.param {
+            GlobalParam::TaoWeight(v) => set(0, SubnetParam::TaoWeight(v)),
+            GlobalParam::MinStake(v) => set(0, SubnetParam::MinStake(v)),
+            GlobalParam::UnlockRate(v) => Some(CommandBody::SetUnlockRate { blocks: v }),
+            _ => None,
+        },
+        // Governance keeps locks and conviction; the amm enforces the
+        // unstake guard on the locked mass.
+        Ok(G::LockUpdated(l)) => Some(CommandBody::SetLock {
+            coldkey: l.coldkey,
+            netuid: l.netuid,
+            locked: l.locked,
+            perpetual: l.perpetual,
+            block: l.block,
+        }),
+        Ok(G::GenesisApplied(g)) => Some(CommandBody::SetUnlockRate {
+            blocks: g.config.unlock_rate,
+        }),
+        Ok(G::LockRemoved(l)) => Some(CommandBody::ClearLock {
+            coldkey: l.coldkey,
+            netuid: l.netuid,
+        }),
+        Ok(G::DelegateTakeSet(t)) => set(
+            0,
+            SubnetParam::DelegateTake {
+                hotkey: t.hotkey,
+                take: t.take,
+            },
+        ),
+        Ok(G::NeuronRegistered(n)) => Some(CommandBody::RegistrationBurn {
+            op: n.op,
+            netuid: n.netuid,
+            coldkey: n.coldkey,
+            amount: n.burn,
+        }),
+        Ok(G::SubnetOwnerHotkeySet(o)) => Some(CommandBody::SetOwner {
+            netuid: o.netuid,
+            owner: None,
+            owner_hotkey: o.hotkey,
+        }),
+        Ok(G::HotkeyAssociated(a)) => Some(CommandBody::HotkeyOwner {
+            hotkey: a.hotkey,
+            coldkey: a.coldkey,
+        }),
+        Ok(G::SubnetOwnerChanged(o)) => Some(CommandBody::SetOwner {
+            netuid: o.netuid,
+            owner: Some(o.new_owner),
+            owner_hotkey: o.new_owner_hotkey,
+        }),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(seq = event.seq, %err, "undecodable governance event");
             None
         }
     }
@@ -191,4 +311,74 @@ pub async fn run(
         CommandBody::ApplyGenesis(genesis),
     )];
     service_kit::run::<AmmService>(cfg, store, start, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envelope::EventMeta;
+    use governance_core::event as g;
+    use governance_core::{GovernanceEvent, Hyperparameter, Target};
+
+    fn step(ev: GovernanceEvent) -> Option<CommandBody> {
+        let meta = EventMeta {
+            block: 9,
+            causation: None,
+            correlation: "c".into(),
+            trace: None,
+        };
+        let env = Envelope::wrap("governance", 3, &ev, &meta);
+        AmmService::on_foreign(&Amm::default(), &env).map(|c| {
+            assert_eq!(c.origin, Origin::Peer(Peer::Governance));
+            c.body
+        })
+    }
+
+    #[test]
+    fn a_registered_subnet_opens_its_pool() {
+        let k = AccountId([4; 32]);
+        assert_eq!(
+            step(GovernanceEvent::SubnetRegistered(g::SubnetRegistered {
+                op: "s".into(),
+                netuid: 2,
+                owner: k,
+                owner_hotkey: k,
+                lock: 10,
+                symbol: 2,
+                block: 5,
+                tempo: 360,
+                burn: 1,
+                identity: None,
+            })),
+            Some(CommandBody::OpenSubnet {
+                op: "s".into(),
+                netuid: 2,
+                owner: k,
+                owner_hotkey: k,
+                lock: 10,
+                block: 5
+            })
+        );
+    }
+
+    #[test]
+    fn only_amm_hyperparameters_reach_the_amm() {
+        let set = |param, target| {
+            step(GovernanceEvent::HyperparameterSet(g::HyperparameterSet {
+                netuid: 2,
+                param,
+                target,
+                by_owner: false,
+                block: 5,
+            }))
+        };
+        assert_eq!(
+            set(Hyperparameter::SubnetEmissionEnabled(true), Target::Amm),
+            Some(CommandBody::SetParam {
+                netuid: 2,
+                param: SubnetParam::EmissionEnabled(true)
+            })
+        );
+        assert_eq!(set(Hyperparameter::Tempo(720), Target::Consensus), None);
+    }
 }

@@ -13,7 +13,7 @@
 //! Queries: `status` (built in), `metagraph` `{"netuid": n}`, `subnets`.
 
 use amm_core::AmmEvent;
-use consensus_core::{Command, CommandBody, Consensus, Origin};
+use consensus_core::{Command, CommandBody, Consensus, Hyperparameter, Origin, SubnetParams};
 use envelope::{Envelope, VersionedEvent};
 use serde_json::{json, Value};
 use service_kit::{Caller, Service, ServiceConfig, ShellError};
@@ -40,11 +40,16 @@ impl Service for ConsensusService {
     }
 
     fn sources() -> &'static [&'static str] {
-        &["amm"]
+        &["amm", "governance"]
     }
 
     fn on_foreign(_core: &Consensus, event: &Envelope) -> Option<Command> {
-        from_amm(event).map(|body| Command {
+        let body = match event.service.as_str() {
+            "amm" => from_amm(event),
+            "governance" => from_governance(event),
+            _ => None,
+        };
+        body.map(|body| Command {
             origin: Origin::Clock,
             body,
         })
@@ -58,7 +63,12 @@ impl Service for ConsensusService {
                 let m = core
                     .metagraph(netuid)
                     .ok_or_else(|| format!("SubnetNotExists: no subnet {netuid}"))?;
-                serde_json::to_value(m).map_err(|e| e.to_string())
+                let mut v = serde_json::to_value(m).map_err(|e| e.to_string())?;
+                if let Some(s) = core.subnet(netuid) {
+                    v["params"] = serde_json::to_value(&s.params).map_err(|e| e.to_string())?;
+                    v["next_epoch_block"] = json!(core.next_epoch_block(netuid));
+                }
+                Ok(v)
             }
             "subnets" => Ok(json!({"block": core.height(), "subnets": core.subnets()})),
             other => Err(format!("unknown query {other}")),
@@ -81,6 +91,92 @@ pub fn from_amm(event: &Envelope) -> Option<CommandBody> {
         Ok(_) => None,
         Err(err) => {
             tracing::error!(seq = event.seq, %err, "undecodable amm event");
+            None
+        }
+    }
+}
+
+/// The consensus side of a governance hyperparameter, if consensus
+/// applies it (the names are shared; governance checked who may set it).
+pub fn consensus_param(p: &governance_core::Hyperparameter) -> Option<Hyperparameter> {
+    use governance_core::Hyperparameter as G;
+    use Hyperparameter as C;
+    Some(match *p {
+        G::Tempo(v) => C::Tempo(v),
+        G::MaxAllowedUids(v) => C::MaxAllowedUids(v),
+        G::MaxAllowedValidators(v) => C::MaxAllowedValidators(v),
+        G::MinAllowedWeights(v) => C::MinAllowedWeights(v),
+        G::MaxWeightLimit(v) => C::MaxWeightLimit(v),
+        G::ImmunityPeriod(v) => C::ImmunityPeriod(v),
+        G::ActivityCutoffFactorMilli(v) => C::ActivityCutoffFactorMilli(v),
+        G::WeightsRateLimit(v) => C::WeightsRateLimit(v),
+        G::WeightsVersionKey(v) => C::WeightsVersionKey(v),
+        G::CommitRevealEnabled(v) => C::CommitRevealEnabled(v),
+        G::RevealPeriodEpochs(v) => C::RevealPeriodEpochs(v),
+        G::Kappa(v) => C::Kappa(v),
+        G::AlphaSigmoidSteepness(v) => C::AlphaSigmoidSteepness(v),
+        G::BondsMovingAverage(v) => C::BondsMovingAverage(v),
+        G::BondsPenalty(v) => C::BondsPenalty(v),
+        G::LiquidAlphaEnabled(v) => C::LiquidAlpha(v),
+        G::AlphaValues { low, high } => C::AlphaValues { low, high },
+        G::Yuma3Enabled(v) => C::Yuma3(v),
+        G::MinNonImmuneUids(v) => C::MinNonImmuneUids(v),
+        _ => return None,
+    })
+}
+
+/// The metagraph parameters of a subnet registered now (governance.md
+/// §3.1 `init_new_network`, with the tempo governance chose).
+pub fn new_subnet_params(tempo: u16) -> SubnetParams {
+    SubnetParams {
+        tempo,
+        ..SubnetParams::default()
+    }
+}
+
+/// What a governance event asks of consensus: open a registered subnet's
+/// metagraph (owner hotkey at uid 0), drop it when the registration failed
+/// or the subnet was dissolved, register a paid neuron, apply a
+/// hyperparameter.
+pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
+    use governance_core::{GovernanceEvent as G, Target};
+    if !matches!(
+        event.event_type.as_str(),
+        "SubnetRegistered"
+            | "SubnetRegistrationFailed"
+            | "SubnetDissolved"
+            | "NeuronRegistrationFunded"
+            | "HyperparameterSet"
+    ) {
+        return None;
+    }
+    match G::from_envelope(event) {
+        Ok(G::SubnetRegistered(r)) => Some(CommandBody::CreateSubnet {
+            op: Some(r.op),
+            netuid: r.netuid,
+            owner: r.owner,
+            owner_hotkey: r.owner_hotkey,
+            params: new_subnet_params(r.tempo),
+        }),
+        Ok(G::SubnetRegistrationFailed(f)) if f.close_metagraph => {
+            Some(CommandBody::DropSubnet { netuid: f.netuid? })
+        }
+        Ok(G::SubnetDissolved(d)) => Some(CommandBody::DropSubnet { netuid: d.netuid }),
+        Ok(G::NeuronRegistrationFunded(n)) => Some(CommandBody::RegisterNeuron {
+            op: Some(n.op),
+            netuid: n.netuid,
+            hotkey: n.hotkey,
+            block: n.block,
+        }),
+        Ok(G::HyperparameterSet(h)) if h.target == Target::Consensus => {
+            Some(CommandBody::SetHyperparameter {
+                netuid: h.netuid,
+                param: consensus_param(&h.param)?,
+            })
+        }
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(seq = event.seq, %err, "undecodable governance event");
             None
         }
     }

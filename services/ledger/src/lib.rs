@@ -41,11 +41,16 @@ impl Service for LedgerService {
     }
 
     fn sources() -> &'static [&'static str] {
-        &["amm"]
+        &["amm", "governance"]
     }
 
     fn on_foreign(_core: &Ledger, event: &Envelope) -> Option<Command> {
-        from_amm(event).map(|body| Command::new(Origin::Peer, body))
+        let body = match event.service.as_str() {
+            "amm" => from_amm(event),
+            "governance" => from_governance(event),
+            _ => None,
+        };
+        body.map(|body| Command::new(Origin::Peer, body))
     }
 
     fn tick_interval(core: &Ledger) -> Option<Duration> {
@@ -120,6 +125,54 @@ pub fn from_amm(event: &Envelope) -> Option<CommandBody> {
     }
 }
 
+/// The saga step a governance event asks of the ledger: hold a subnet
+/// registration's lock, move it into the new subnet's custody once pool and
+/// metagraph are open, release it if the registration failed; take a
+/// neuron registration's burn into custody, refund it if the registration
+/// failed after that.
+pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
+    use envelope::VersionedEvent;
+    use governance_core::GovernanceEvent as G;
+    if !matches!(
+        event.event_type.as_str(),
+        "SubnetRegistrationRequested"
+            | "SubnetOpened"
+            | "SubnetRegistrationFailed"
+            | "NeuronRegistrationRequested"
+            | "NeuronRegistrationFailed"
+    ) {
+        return None;
+    }
+    match G::from_envelope(event) {
+        Ok(G::SubnetRegistrationRequested(r)) => Some(CommandBody::LockForSubnet {
+            op: r.op,
+            coldkey: r.coldkey,
+            amount: r.lock_amount,
+        }),
+        Ok(G::SubnetOpened(o)) => Some(CommandBody::ConfirmLock {
+            op: o.op,
+            netuid: o.netuid,
+        }),
+        Ok(G::SubnetRegistrationFailed(f)) if f.refund > 0 => {
+            Some(CommandBody::ReleaseLock { op: f.op })
+        }
+        Ok(G::NeuronRegistrationRequested(r)) => Some(CommandBody::FundRegistration {
+            op: r.op,
+            coldkey: r.coldkey,
+            netuid: r.netuid,
+            amount: r.burn,
+        }),
+        Ok(G::NeuronRegistrationFailed(f)) if f.refund > 0 => {
+            Some(CommandBody::RefundRegistration { op: f.op })
+        }
+        Ok(_) => None,
+        Err(err) => {
+            tracing::error!(seq = event.seq, %err, "undecodable governance event");
+            None
+        }
+    }
+}
+
 fn account_arg(args: &Value) -> Result<AccountId, String> {
     let s = args["account"]
         .as_str()
@@ -182,4 +235,79 @@ pub async fn run(
         CommandBody::ApplyGenesis(genesis),
     )];
     service_kit::run::<LedgerService>(cfg, store, start, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envelope::EventMeta;
+    use governance_core::event as g;
+    use governance_core::GovernanceEvent;
+
+    fn wrap(ev: &GovernanceEvent) -> Envelope {
+        let meta = EventMeta {
+            block: 1,
+            causation: None,
+            correlation: "c".into(),
+            trace: None,
+        };
+        Envelope::wrap("governance", 3, ev, &meta)
+    }
+
+    fn step(ev: GovernanceEvent) -> Option<CommandBody> {
+        LedgerService::on_foreign(&Ledger::default(), &wrap(&ev)).map(|c| {
+            assert_eq!(c.origin, Origin::Peer);
+            c.body
+        })
+    }
+
+    #[test]
+    fn governance_sagas_become_ledger_steps() {
+        let k = AccountId([3; 32]);
+        assert_eq!(
+            step(GovernanceEvent::SubnetRegistrationRequested(
+                g::SubnetRegistrationRequested {
+                    op: "s".into(),
+                    coldkey: k,
+                    hotkey: k,
+                    netuid: 2,
+                    lock_amount: 7,
+                    prune: None,
+                    identity: None,
+                    block: 1,
+                }
+            )),
+            Some(CommandBody::LockForSubnet {
+                op: "s".into(),
+                coldkey: k,
+                amount: 7
+            })
+        );
+        assert_eq!(
+            step(GovernanceEvent::SubnetOpened(g::SubnetOpened {
+                op: "s".into(),
+                netuid: 2
+            })),
+            Some(CommandBody::ConfirmLock {
+                op: "s".into(),
+                netuid: 2
+            })
+        );
+        let failed = |refund| {
+            GovernanceEvent::NeuronRegistrationFailed(g::NeuronRegistrationFailed {
+                op: "n".into(),
+                netuid: 2,
+                hotkey: k,
+                coldkey: k,
+                code: "X".into(),
+                refund,
+            })
+        };
+        // Nothing was taken: nothing to give back.
+        assert_eq!(step(failed(0)), None);
+        assert_eq!(
+            step(failed(5)),
+            Some(CommandBody::RefundRegistration { op: "n".into() })
+        );
+    }
 }

@@ -67,6 +67,10 @@ pub fn consensus(body: CommandBody) -> Command {
     Command::new(Origin::Peer(Peer::Consensus), body)
 }
 
+pub fn governance(body: CommandBody) -> Command {
+    Command::new(Origin::Peer(Peer::Governance), body)
+}
+
 /// The amm plus a model of the ledger's custody accounts, and every event
 /// emitted (for replay).
 pub struct Harness {
@@ -77,6 +81,10 @@ pub struct Harness {
     /// TAO minted and credited, for Σ credits ≤ minted.
     pub minted: u128,
     pub credited: u128,
+    /// Locks credited to custody at `SubnetOpened` (the model confirms a
+    /// lock at once; the real ledger does once governance says so), by
+    /// netuid, until the subnet closes or dissolves.
+    pub locks: BTreeMap<u16, u64>,
 }
 
 impl Harness {
@@ -92,6 +100,7 @@ impl Harness {
             ops: 0,
             minted: 0,
             credited: 0,
+            locks: BTreeMap::new(),
         };
         h.run(Command::new(Origin::Genesis, CommandBody::ApplyGenesis(g)))
             .expect("genesis");
@@ -124,6 +133,29 @@ impl Harness {
 
     fn ledger_sees(&mut self, e: &AmmEvent) {
         match e {
+            AmmEvent::SubnetOpened(o) => {
+                // The model confirms the lock at once.
+                let c = self.custody.entry(o.netuid).or_default();
+                assert_eq!(*c, 0, "custody of a new subnet {} not empty", o.netuid);
+                *c += u128::from(o.tao);
+                self.locks.insert(o.netuid, o.tao);
+            }
+            AmmEvent::SubnetClosed(c) => {
+                // The lock was never confirmed: the ledger releases it.
+                let lock = self
+                    .locks
+                    .remove(&c.netuid)
+                    .expect("closed an opened subnet");
+                let held = self.custody.remove(&c.netuid).unwrap_or(0);
+                assert_eq!(
+                    held,
+                    u128::from(lock),
+                    "closed pool held more than its lock"
+                );
+            }
+            AmmEvent::SubnetDissolved(d) => {
+                self.locks.remove(&d.netuid);
+            }
             AmmEvent::StakeFailed(f) => {
                 let c = self.custody.entry(f.netuid).or_default();
                 *c = c
@@ -163,6 +195,24 @@ impl Harness {
             }
             _ => {}
         }
+    }
+
+    /// A neuron registration's burn: the ledger moves `amount` into
+    /// custody, then governance asks the amm to burn it.
+    pub fn registration_burn(
+        &mut self,
+        op: &str,
+        netuid: u16,
+        coldkey: u8,
+        amount: u64,
+    ) -> Result<Vec<AmmEvent>, Rejection> {
+        *self.custody.entry(netuid).or_default() += u128::from(amount);
+        self.run(governance(CommandBody::RegistrationBurn {
+            op: op.into(),
+            netuid,
+            coldkey: a(coldkey),
+            amount,
+        }))
     }
 
     /// add_stake as a whole saga: request, the ledger funds, execution.
@@ -209,7 +259,8 @@ impl Harness {
         self.run(ledger(CommandBody::Block { height, minted }))
     }
 
-    /// Every accounting identity, plus custody == SubnetTAO per subnet.
+    /// Every accounting identity, plus custody == SubnetTAO per subnet
+    /// (and nothing left in the custody of a subnet that is gone).
     pub fn check(&self) {
         self.amm.check_invariants().unwrap();
         for (n, s) in &self.amm.subnets {
@@ -218,6 +269,11 @@ impl Harness {
                 u128::from(s.tao),
                 "custody of {n} differs from SubnetTAO"
             );
+        }
+        for (n, c) in &self.custody {
+            if !self.amm.subnets.contains_key(n) {
+                assert_eq!(*c, 0, "custody of the missing subnet {n} holds {c}");
+            }
         }
         assert!(self.credited <= self.minted);
     }

@@ -58,6 +58,7 @@ pub fn create(netuid: u16, params: SubnetParams) -> Command {
         owner: owner(),
         owner_hotkey: owner_hotkey(),
         params,
+        op: None,
     })
 }
 
@@ -66,6 +67,7 @@ pub fn register(netuid: u16, hotkey: AccountId, block: u64) -> Command {
         netuid,
         hotkey,
         block,
+        op: None,
     })
 }
 

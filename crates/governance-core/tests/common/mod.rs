@@ -56,7 +56,10 @@ pub fn admin_cmd(action: AdminAction) -> Command {
 }
 
 pub fn block(height: u64) -> Command {
-    ledger(CommandBody::Block { height })
+    ledger(CommandBody::Block {
+        height,
+        emission: 0,
+    })
 }
 
 pub fn genesis_with(config: Config) -> Command {
@@ -71,8 +74,36 @@ pub fn genesis_full(config: Config, last_lock: (u64, u64)) -> Command {
             config,
             triumvirate: vec![triumvir(0), triumvir(1), triumvir(2)],
             last_lock,
+            subnets: Vec::new(),
         },
     )
+}
+
+/// Genesis (no rate limit) with `subnets`, then block 1.
+pub fn world_with_genesis_subnets(subnets: Vec<GenesisSubnet>) -> Governance {
+    let mut s = Governance::default();
+    run(
+        &mut s,
+        [
+            Command::new(
+                Origin::Genesis,
+                CommandBody::ApplyGenesis {
+                    admin: Some(admin()),
+                    config: no_rate_limit(),
+                    triumvirate: vec![triumvir(0), triumvir(1), triumvir(2)],
+                    last_lock: (0, 0),
+                    subnets,
+                },
+            ),
+            block(1),
+        ],
+    );
+    s
+}
+
+/// The ledger took the burn of neuron registration `op`.
+pub fn funded(op: &str) -> Command {
+    ledger(CommandBody::RegistrationFunded { op: op.into() })
 }
 
 /// Applies commands that must all succeed.
