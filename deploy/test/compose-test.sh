@@ -4,9 +4,16 @@
 #   1. a scenario through the CLI container (wallets, transfers, balances,
 #      block, status) and one connected trace per transfer in the OTLP
 #      receiver that stands in for Jaeger (CLI -> ledger -> consumers);
-#   2. NATS security: a service user cannot publish another service's
-#      events, the CLI user cannot publish events, a wrong password is refused;
-#   3. a loop of transfers while one NATS node is stopped and the ledger's
+#   2. a subnet made at runtime through the CLI container: registration,
+#      start call, stake add and remove; the registration is one connected
+#      trace across all four services, each stake one across amm and ledger,
+#      and the amm's pool TAO equals the ledger's custody once settled;
+#   3. NATS security: a service user cannot publish another service's
+#      events, the CLI user cannot publish events, a wrong password is
+#      refused; the three nodes are routed (R3 streams) over authenticated
+#      TLS routes, and a route without the certificate or the route
+#      password is refused; no password in any log;
+#   4. a loop of transfers while one NATS node is stopped and the ledger's
 #      process is killed (docker restarts it): every acknowledged transfer is
 #      in the balances, retrying the unacknowledged ones applies each exactly
 #      once, and every service's live digest equals an offline replay of a
@@ -87,6 +94,7 @@ dc build -q 2>&1 | grep -v -i "legacy builder\|buildx\|docs.docker.com\|^ *$" ||
 
 step "wallets and genesis"
 for w in alice bob carol; do cli_nodeps wallet create --name "$w" --no-password >/dev/null; done
+cli_nodeps wallet new-hotkey --name alice --hotkey owner >/dev/null   # the new subnet's owner hotkey
 deploy/genesis.sh alice=1000 bob=10
 carol=$(cli_nodeps wallet show --name carol | json 'v["coldkey"]')
 
@@ -138,6 +146,67 @@ echo "balances: bob $bob_rao RAO, carol $carol_rao RAO; block $height"
 step "traces: one connected trace per transfer (OTLP receiver)"
 python3 deploy/test/check_traces.py "$SPANS" scen-1 scen-2 --wait 40 || fail "traces"
 
+# ---------------------------------------------------------- a new subnet ----
+step "a subnet at runtime (CLI container): register, start call, stake add, stake remove"
+created=$(cli subnet create --wallet alice --hotkey alice/owner --name gamma) || fail "subnet create: $created"
+[ "$(echo "$created" | json 'v["status"]')" = done ] || fail "subnet create: $created"
+netuid=$(echo "$created" | json 'v["netuid"]')
+reg_op=$(echo "$created" | json 'v["op"]')
+echo "subnet create: netuid $netuid, op $reg_op"
+cli subnet info "$netuid" | json '"subnet info: owner %s..., lock %s RAO, %s neuron(s)" % (v["owner"][:10], v["lock_rao"], v["neuron_count"])'
+cli subnet start --wallet alice --netuid "$netuid" >/dev/null || fail "subnet start $netuid"
+started=False
+for _ in $(seq 20); do  # governance accepted the start call; the amm applies it
+  started=$(cli subnet show "$netuid" --json | json 'v["started"]')
+  [ "$started" = True ] && break
+  sleep 1
+done
+[ "$started" = True ] || fail "subnet $netuid not started in the amm: $(cli subnet show "$netuid" --json)"
+echo "subnet start: started in the amm"
+staked=$(cli stake add --wallet alice --hotkey alice/owner --netuid "$netuid" --amount 10) || fail "stake add: $staked"
+[ "$(echo "$staked" | json 'v["status"]')" = done ] || fail "stake add: $staked"
+stake_op=$(echo "$staked" | json 'v["op"]')
+echo "stake add 10 TAO: done, op $stake_op: $(echo "$staked" | json 'v.get("summary")')"
+# Half of the alpha the stake bought (10 TAO into a pool of 1 TAO buys less
+# than one alpha), as a decimal for --alpha.
+alpha_rao=$(cli stake list --wallet alice --json \
+  | json "sum(p['alpha'] for p in v['positions'] if p['netuid'] == $netuid)")
+[ "$alpha_rao" -gt 1 ] || fail "alice holds $alpha_rao alpha RAO on $netuid after staking"
+half=$(python3 -c 'import sys; q, r = divmod(int(sys.argv[1]) // 2, 10**9); print(f"{q}.{r:09d}")' "$alpha_rao")
+unstaked=$(cli stake remove --wallet alice --hotkey alice/owner --netuid "$netuid" --alpha "$half") || fail "stake remove: $unstaked"
+[ "$(echo "$unstaked" | json 'v["status"]')" = done ] || fail "stake remove: $unstaked"
+unstake_op=$(echo "$unstaked" | json 'v["op"]')
+echo "stake remove $half of $alpha_rao alpha RAO: done, op $unstake_op: $(echo "$unstaked" | json 'v.get("summary")')"
+neurons=$(cli metagraph --netuid "$netuid" --json | json 'len(v["neurons"])')
+[ "$neurons" -ge 1 ] || fail "metagraph of $netuid has $neurons neurons"
+echo "metagraph $netuid: $neurons neuron(s)"
+
+# Pool TAO (amm) == custody (ledger), read in one NATS connection: amm, ledger,
+# amm again, equal all three (the ledger applies the amm's settlements a
+# moment after the amm decides; retried until it has).
+nats_host=$(dc port nats1 4222)
+pool=""; custody=""
+for try in $(seq 30); do
+  a="{\"netuid\":$netuid}"
+  if read -r pool custody pool2 < <(python3 deploy/test/nats_raw.py query "$nats_host" cli "$TAONET_SECRETS/nats_cli_password" \
+      taonet.qry.amm.subnet "$a" taonet.qry.ledger.custody "$a" taonet.qry.amm.subnet "$a" \
+    | python3 -c 'import json,sys; a=[json.loads(l) for l in sys.stdin]; print(a[0]["ok"]["tao_reserve"], a[1]["ok"]["custody_rao"], a[2]["ok"]["tao_reserve"])'); then
+    [ "$pool" = "$custody" ] && [ "$pool2" = "$custody" ] && break
+  fi
+  sleep 1
+done
+[ "$pool" = "$custody" ] && [ "$pool2" = "$custody" ] || fail "subnet $netuid: amm tao_reserve $pool/$pool2 RAO, ledger custody $custody RAO"
+echo "subnet $netuid: amm pool TAO $pool RAO == ledger custody $custody RAO (read $try time(s))"
+
+step "traces: the registration across all four services, each stake across amm and ledger"
+python3 deploy/test/check_traces.py "$SPANS" "$reg_op" --wait 40 \
+  --services taonet-ledger,taonet-amm,taonet-consensus,taonet-governance | tee "$WORK/reg-traces.out" \
+  || fail "registration trace"
+python3 deploy/test/check_traces.py "$SPANS" "$stake_op" "$unstake_op" --wait 40 \
+  --services taonet-amm,taonet-ledger | tee "$WORK/stake-traces.out" || fail "stake traces"
+reg_spans=$(head -1 "$WORK/reg-traces.out" | json 'v["spans"]')
+stake_spans=$(head -2 "$WORK/stake-traces.out" | python3 -c 'import json,sys; print("+".join(str(json.loads(l)["spans"]) for l in sys.stdin))')
+
 # ----------------------------------------------------------- NATS security ----
 step "NATS permissions (raw protocol from inside the cluster network)"
 # Speaks the NATS text protocol with bash's /dev/tcp: CONNECT (verbose) as USER,
@@ -166,6 +235,38 @@ out=$(perm amm ledger wrong-password taonet.qry.ledger.status || true)
 echo "$out" | grep -q "Authorization Violation" || fail "a wrong password was accepted: $out"
 echo "wrong password: refused (Authorization Violation)"
 
+step "NATS cluster: every node routed to the other two, routes over TLS with a password"
+routes_ok() {
+  local n num
+  for n in nats1 nats2 nats3; do
+    num=$(dc exec -T "$n" wget -q -O- http://127.0.0.1:8222/routez | json 'v["num_routes"]')
+    [ "$num" = 2 ] || { echo "$n has $num routes" >&2; return 1; }
+  done
+}
+routes_ok || fail "the NATS cluster is not fully routed"
+echo "nats1, nats2, nats3: 2 routes each"
+# A rogue route to nats1's cluster port, from the host: without a client
+# certificate, with the certificate but no password, with a wrong password.
+nats1_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$(dc ps -q nats1)" | awk '{print $1}')
+S=$TAONET_SECRETS
+probe() { python3 deploy/test/nats_raw.py route "$nats1_ip:6222" "$S/nats_route_ca.pem" "$@"; }
+out=$(probe) || fail "route probe: $out"
+echo "route, no certificate: $out"
+echo "$out" | json 'not v["plaintext_info"] and (v["tls"] != "ok" or not str(v["answer"]).startswith(("PONG", "+OK")))' | grep -qx True \
+  || fail "a route without a certificate was accepted: $out"
+out=$(probe "$S/nats_route_cert.pem" "$S/nats_route_key.pem") || fail "route probe: $out"
+echo "route, certificate, no password: $out"
+echo "$out" | json 'v["tls"] == "ok" and "Authorization Violation" in str(v["answer"])' | grep -qx True \
+  || fail "a route without the password was not refused: $out"
+out=$(probe "$S/nats_route_cert.pem" "$S/nats_route_key.pem" route wrong-password) || fail "route probe: $out"
+echo "route, certificate, wrong password: $out"
+echo "$out" | json 'v["tls"] == "ok" and "Authorization Violation" in str(v["answer"])' | grep -qx True \
+  || fail "a route with a wrong password was not refused: $out"
+out=$(probe "$S/nats_route_cert.pem" "$S/nats_route_key.pem" route "$(cat "$S/nats_route_password")") || fail "route probe: $out"
+echo "route, certificate, the route password (control): $out"
+echo "$out" | json 'v["tls"] == "ok" and v["answer"] == "PONG"' | grep -qx True \
+  || fail "a route with the certificate and password was not accepted: $out"
+
 # ---------------------------------------------------- faults under load ----
 # Which node leads the ledger's stream (R3): stop that one.
 jsz() { dc exec -T "$1" wget -q -O- 'http://127.0.0.1:8222/jsz?streams=true&config=true'; }
@@ -175,10 +276,13 @@ v=json.load(sys.stdin)
 for a in v.get("account_details", []):
     for s in a.get("stream_detail", []):
         if s["name"] == "TAONET_LEDGER":
-            print(s.get("cluster", {}).get("leader", "nats2"), s["config"]["num_replicas"])
+            c = s.get("cluster", {})
+            current = sum(1 for r in c.get("replicas", []) if r.get("current"))
+            print(c.get("leader", "nats2"), s["config"]["num_replicas"], current)
 ')
-read -r victim replicas <<<"${leader:-nats2 0}"
+read -r victim replicas current <<<"${leader:-nats2 0 0}"
 [ "$replicas" = 3 ] || fail "TAONET_LEDGER has $replicas replicas, expected 3"
+[ "$current" = 2 ] || fail "TAONET_LEDGER: $current of its 2 followers current (routes between the nodes?)"
 case $victim in nats1 | nats2 | nats3) ;; *) victim=nats2 ;; esac
 step "load: transfers alice -> carol for ${TAONET_TEST_LOAD_SECONDS:-45}s; stop $victim (TAONET_LEDGER leader, R$replicas) and kill -9 the ledger"
 load_secs=${TAONET_TEST_LOAD_SECONDS:-45}
@@ -271,7 +375,17 @@ python3 deploy/test/check_traces.py "$SPANS" "${acked_ids[@]}" --wait 30 --quiet
 traced=$(tail -1 "$WORK/traces.out" | json 'v["connected"]')
 
 step "NATS logs: the test's forged publishes refused, nothing the services needed"
+routes_ok || fail "the NATS cluster is not fully routed again after $victim came back"
+echo "   routes: 2 per node again after $victim came back"
 dc logs --no-color nats1 nats2 nats3 >"$WORK/nats.log" 2>&1 || true
+dc logs --no-color >"$WORK/all.log" 2>&1 || true
+for f in "$TAONET_SECRETS"/nats_*_password; do
+  if grep -qF "$(cat "$f")" "$WORK/all.log"; then fail "$(basename "$f") appears in the logs"; fi
+done
+echo "   no password (users', route) in any container's log"
+route_refused=$(grep -cE 'rid:[0-9]+ - (authentication error|.*TLS route handshake error)' "$WORK/nats.log" || true)
+[ "$route_refused" -ge 2 ] || fail "nats1 did not log the refused rogue routes ($route_refused lines)"
+echo "   rogue routes refused in nats1's log: $route_refused line(s)"
 refused=$(grep -E '"perm-test" - Publish Violation' "$WORK/nats.log" | sed 's/^[^]]*\] //' | sort -u || true)
 echo "$refused" | sed -E 's/^[^-]*- cid:[0-9]+ - /   /'
 [ "$(echo "$refused" | grep -c 'Subject "taonet.evt.')" -ge 2 ] || fail "the servers did not log the refused publishes"
@@ -284,7 +398,10 @@ echo "   no other permission violation in the whole run"
 echo
 echo "SUMMARY: cluster $PROJ (3 NATS nodes, R$replicas streams, 4 services, OTLP receiver as jaeger)"
 echo "  scenario ok (wallets, transfers, idempotent resend, balances, block $height, status)"
+echo "  subnet $netuid created, started, staked, unstaked through the CLI; amm pool TAO == ledger custody ($custody RAO)"
 echo "  traces connected (cli -> ledger -> consumers) for the scenario and $traced of $acked transfers under load"
+echo "  traces connected: registration 1/1 ($reg_spans spans: ledger, amm, consensus, governance), stakes 2/2 ($stake_spans spans: amm, ledger)"
 echo "  permissions enforced (amm cannot publish ledger events, cli no events, wrong password refused)"
+echo "  NATS routes: TLS + password (2 per node, again after $victim's restart); rogue routes refused (no certificate, no password, wrong password); no password logged"
 echo "  load: $total transfers ($acked acked) across stop of $victim and kill -9 of the ledger; none lost, each once"
 echo "  digests equal offline replay for ledger, consensus, amm, governance"

@@ -724,6 +724,62 @@ fn subnets_neurons_and_proposals_through_the_cli() {
         "dissolution recycles, never mints: {issuance_before} {issuance_after}"
     );
 
+    // ---- childkeys: on a subnet not started yet they apply at once, and
+    // the amm splits stake weight and dividends with them -----------------
+    let p_s = prune.to_string();
+    json(&taonet(
+        d,
+        w,
+        &[
+            "delegate",
+            "children",
+            "--wallet",
+            "bob",
+            "--hotkey",
+            "bob/validator",
+            "--netuid",
+            &p_s,
+            "--child",
+            "0.25=carol/m1",
+        ],
+    ));
+    refused(
+        d,
+        w,
+        &[
+            "delegate",
+            "children",
+            "--wallet",
+            "carol",
+            "--hotkey",
+            "bob/validator",
+            "--netuid",
+            &p_s,
+            "--child",
+            "0.25=carol/m2",
+        ],
+        "NonAssociatedColdKey",
+    );
+    let kids = rt().block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v = query_json(d, "amm", "children", serde_json::json!({"netuid": prune})).await;
+            if !v["parents"].as_array().unwrap().is_empty() {
+                break v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "children never reached the amm: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert_eq!(
+        kids["parents"][0]["children"][0]["proportion"],
+        (u64::MAX / 4).to_string(),
+        "{kids}"
+    );
+
     // ---- every invariant holds, across services too ---------------------
     rt().block_on(async {
         for svc in ["ledger", "amm", "governance"] {

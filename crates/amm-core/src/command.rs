@@ -276,4 +276,28 @@ pub enum CommandBody {
     /// is recorded (op `param/<netuid>`). The first `StartCall` of a subnet
     /// whose subtoken is disabled also enables it (`do_start_call`).
     SetParam { netuid: u16, param: SubnetParam },
+
+    // ---- governance (Peer(Governance)): childkeys ------------------------
+    /// Governance applied `hotkey`'s childkeys on `netuid` (its
+    /// `ChildrenApplied`): `children` (`(u64 proportion, child)`) replace
+    /// the list in force; empty clears it (→ [`crate::event::ChildrenSet`]).
+    /// Refused (op `children/<netuid>/<hotkey>`): `SubnetNotExists` for an
+    /// unknown or the root netuid; `DuplicateChild`, `InvalidChild` (the
+    /// hotkey itself), `TooManyChildren` (> 5), `ProportionOverflow`
+    /// (Σ > u64::MAX), which governance never applies.
+    SetChildren {
+        hotkey: AccountId,
+        netuid: u16,
+        children: Vec<(u64, AccountId)>,
+    },
+    /// Governance set `hotkey`'s childkey take on `netuid` (its
+    /// `ChildkeyTakeSet`; u16 proportion) (→
+    /// [`crate::event::ChildkeyTakeMirrored`]). Refused (op
+    /// `childkey-take/<netuid>/<hotkey>`): `SubnetNotExists` for an unknown
+    /// or the root netuid.
+    SetChildkeyTake {
+        hotkey: AccountId,
+        netuid: u16,
+        take: u16,
+    },
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use fixed::types::U96F32;
 use keys::AccountId;
 
+use crate::childkeys::{childkey_take_op, children_op};
 use crate::command::{Command, CommandBody, Origin, Peer, MAX_OP_LEN};
 use crate::event::*;
 use crate::fx;
@@ -403,6 +404,24 @@ impl Tx<'_> {
                 };
                 self.answer("unlock-rate".to_owned(), r)
             }
+            CommandBody::SetChildren {
+                hotkey,
+                netuid,
+                children,
+            } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = self.set_children(*hotkey, *netuid, children);
+                self.answer(children_op(*netuid, hotkey), r)
+            }
+            CommandBody::SetChildkeyTake {
+                hotkey,
+                netuid,
+                take,
+            } => {
+                peer(&cmd.origin, Peer::Governance)?;
+                let r = self.set_childkey_take(*hotkey, *netuid, *take);
+                self.answer(childkey_take_op(*netuid, hotkey), r)
+            }
         }
     }
 
@@ -473,7 +492,10 @@ impl Tx<'_> {
     fn set_param(&mut self, netuid: u16, param: &SubnetParam) -> Decision {
         let global = matches!(
             param,
-            SubnetParam::TaoWeight(_) | SubnetParam::MinStake(_) | SubnetParam::DelegateTake { .. }
+            SubnetParam::TaoWeight(_)
+                | SubnetParam::MinStake(_)
+                | SubnetParam::DelegateTake { .. }
+                | SubnetParam::CkBurn(_)
         );
         if !global {
             let s = self.subnet(netuid).ok_or(Rejection::SubnetNotExists)?;
@@ -511,11 +533,15 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// `alpha stake + TaoWeight × root stake` of a hotkey on a subnet.
+    /// `alpha + TaoWeight × root stake` of a hotkey on a subnet, both
+    /// after childkey delegation on that subnet
+    /// (`get_stake_weights_for_hotkey_on_subnet`, see `childkeys`):
+    /// `alpha_inherited + floor(tao_inherited · tw)`.
     pub(crate) fn stake_weight(&self, netuid: u16, hotkey: &AccountId) -> u64 {
         let tw = fx::tao_weight(self.params.tao_weight);
-        let root = fx::floor(fx::mul(fx::u96(self.hotkey_alpha(0, hotkey)), tw));
-        self.hotkey_alpha(netuid, hotkey).saturating_add(root)
+        let tao = self.inherited(netuid, 0, hotkey);
+        let root = fx::floor(fx::mul(fx::u96(tao), tw));
+        self.inherited(netuid, netuid, hotkey).saturating_add(root)
     }
 
     /// Sends consensus the stake weights this decision changed.
@@ -523,28 +549,44 @@ impl Tx<'_> {
         if self.events.is_empty() {
             return;
         }
-        let mut candidates = std::collections::BTreeSet::new();
+        let mut candidates: BTreeSet<(u16, AccountId)> = self.touched_weights.clone();
         let touched: Vec<(u16, AccountId)> = if self.touched_all {
             let mut all: Vec<(u16, AccountId)> = self.pools.keys_in(..);
             all.extend(self.reported.keys_in(..));
+            all.extend(self.children.keys_in(..));
+            all.extend(self.parents.keys_in(..));
             all
         } else {
             self.touched.iter().copied().collect()
         };
         for (n, h) in touched {
             if n != 0 {
+                // A parent's alpha moves its children's weights too.
                 candidates.insert((n, h));
+                for (_, c) in self.children_of(n, &h) {
+                    candidates.insert((n, *c));
+                }
                 continue;
             }
             // A root stake change moves the hotkey's weight on every subnet
-            // where it is registered or staked.
+            // where it is registered, staked, has childkeys or was reported,
+            // and its children's weights there.
             for m in self.netuids() {
                 if m == 0 {
                     continue;
                 }
                 let registered = self.subnet(m).is_some_and(|s| s.neurons.contains(&h));
-                if registered || self.pool_of(m, &h).is_some() {
+                let kids = self.children_of(m, &h);
+                if registered
+                    || self.pool_of(m, &h).is_some()
+                    || !kids.is_empty()
+                    || !self.parents_of(m, &h).is_empty()
+                    || self.reported.contains(&(m, h))
+                {
                     candidates.insert((m, h));
+                }
+                for (_, c) in kids {
+                    candidates.insert((m, *c));
                 }
             }
         }

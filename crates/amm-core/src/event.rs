@@ -12,7 +12,9 @@
 //!   stakes, total hotkey stakes, coldkey alpha), [`CoinbaseRan`] (prices).
 //!
 //! [`LockMirrored`], [`LockCleared`] and [`UnlockRateSet`] mirror
-//! governance's stake locks for the unstake guard (nobody consumes them).
+//! governance's stake locks for the unstake guard (nobody consumes them);
+//! [`ChildrenSet`] and [`ChildkeyTakeMirrored`] mirror its childkeys for
+//! the stake weights and the epoch payout (nobody consumes them either).
 //!
 //! Every event carries what `evolve` needs without re-running any maths
 //! (resulting reserves, minted shares, amounts), so replay is cheap and
@@ -444,6 +446,25 @@ pub struct UnlockRateSet {
     pub blocks: u64,
 }
 
+/// Governance applied `hotkey`'s childkeys on `netuid` (`SetChildren`,
+/// from its `ChildrenApplied`): `children` (`(u64 proportion, child)`) are
+/// in force from now on, replacing any previous list; empty = none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildrenSet {
+    pub hotkey: AccountId,
+    pub netuid: u16,
+    pub children: Vec<(u64, AccountId)>,
+}
+
+/// `hotkey`'s childkey take on `netuid` (u16 proportion) from now on
+/// (`SetChildkeyTake`, from governance's `ChildkeyTakeSet`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildkeyTakeMirrored {
+    pub hotkey: AccountId,
+    pub netuid: u16,
+    pub take: u16,
+}
+
 /// Every (event type, version) the decoder accepts, current and historical.
 pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("GenesisApplied", 1),
@@ -474,6 +495,8 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("LockMirrored", 1),
     ("LockCleared", 1),
     ("UnlockRateSet", 1),
+    ("ChildrenSet", 1),
+    ("ChildkeyTakeMirrored", 1),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -506,6 +529,8 @@ pub enum AmmEvent {
     LockMirrored(LockMirrored),
     LockCleared(LockCleared),
     UnlockRateSet(UnlockRateSet),
+    ChildrenSet(ChildrenSet),
+    ChildkeyTakeMirrored(ChildkeyTakeMirrored),
 }
 
 use envelope::codec::decode_body as body;
@@ -541,6 +566,8 @@ impl VersionedEvent for AmmEvent {
             AmmEvent::LockMirrored(_) => "LockMirrored",
             AmmEvent::LockCleared(_) => "LockCleared",
             AmmEvent::UnlockRateSet(_) => "UnlockRateSet",
+            AmmEvent::ChildrenSet(_) => "ChildrenSet",
+            AmmEvent::ChildkeyTakeMirrored(_) => "ChildkeyTakeMirrored",
         }
     }
 
@@ -578,6 +605,8 @@ impl VersionedEvent for AmmEvent {
             AmmEvent::LockMirrored(e) => codec::encode(e),
             AmmEvent::LockCleared(e) => codec::encode(e),
             AmmEvent::UnlockRateSet(e) => codec::encode(e),
+            AmmEvent::ChildrenSet(e) => codec::encode(e),
+            AmmEvent::ChildkeyTakeMirrored(e) => codec::encode(e),
         }
     }
 
@@ -612,6 +641,8 @@ impl VersionedEvent for AmmEvent {
             ("LockMirrored", 1) => AmmEvent::LockMirrored(body(t, v, p)?),
             ("LockCleared", 1) => AmmEvent::LockCleared(body(t, v, p)?),
             ("UnlockRateSet", 1) => AmmEvent::UnlockRateSet(body(t, v, p)?),
+            ("ChildrenSet", 1) => AmmEvent::ChildrenSet(body(t, v, p)?),
+            ("ChildkeyTakeMirrored", 1) => AmmEvent::ChildkeyTakeMirrored(body(t, v, p)?),
             _ => {
                 return Err(DecodeError::UnknownType {
                     event_type: t.to_owned(),

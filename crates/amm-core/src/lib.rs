@@ -16,7 +16,7 @@
 //! - [`state`]: [`Amm`], the copy-on-write [`state::Tx`] every decision runs
 //!   in, the single `apply`, [`Amm::check_invariants`].
 //! - `decide` (dispatch, stake weights, stake report), `staking`,
-//!   [`coinbase`], [`payout`], `claims`, [`lifecycle`].
+//!   [`coinbase`], [`payout`], `claims`, [`lifecycle`], [`childkeys`].
 //! - [`query`]: subnet summaries, portfolios, op status, totals.
 //!
 //! Deliberate differences from the chain (see each module):
@@ -26,7 +26,11 @@
 //! - epoch incentives are weights over the server pot (never more alpha
 //!   than was minted); unplaceable alpha is recycled, rounding is dust;
 //! - automatic root claims pick coldkeys round-robin instead of by block hash;
-//! - no childkeys, no `AutoStakeDestination`, no transfer toggle;
+//! - no `AutoStakeDestination`, no transfer toggle;
+//! - childkeys are governance's: the amm mirrors the lists in force and
+//!   the childkey takes (`SetChildren`/`SetChildkeyTake`) for the stake
+//!   weights and the epoch payout; a `CKBurn` share of the pots is
+//!   recycled instead of being recycled on top of them (see `childkeys`);
 //! - stake locks are governance's: the amm mirrors each lock's mass
 //!   (`SetLock`/`ClearLock`/`SetUnlockRate`) and enforces only the unstake
 //!   guard (`StakeUnavailable`, see `staking`); `transfer_stake` never
@@ -41,6 +45,7 @@
 //!   refund; payouts are summed per coldkey;
 //! - the stake report's total hotkey stake has no childkey inheritance.
 
+pub mod childkeys;
 mod claims;
 pub mod coinbase;
 pub mod command;
@@ -65,8 +70,9 @@ use aggregate::Aggregate;
 
 /// Version of the snapshot layout; bumped when the state's shape changes
 /// (2: subnet lifecycle fields and the stake figures reported to governance;
-/// 3: the mirrored stake locks and the unlock rate).
-pub const SNAPSHOT_VERSION: u16 = 3;
+/// 3: the mirrored stake locks and the unlock rate; 4: childkeys, childkey
+/// takes and `CKBurn`).
+pub const SNAPSHOT_VERSION: u16 = 4;
 
 impl Aggregate for Amm {
     const SERVICE: &'static str = "amm";

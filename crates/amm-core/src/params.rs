@@ -129,4 +129,7 @@ pub enum SubnetParam {
         hotkey: AccountId,
         take: u16,
     },
+    /// Global: `CKBurn` (u64 proportion, default 0), the part of a
+    /// parent's childkey dividend recycled when the owners differ.
+    CkBurn(u64),
 }

@@ -8,9 +8,13 @@
 //!    never exceeds what was minted), staked to (hotkey, owner); the subnet
 //!    owner's own hotkeys and the owner hotkey are withheld (burned) and
 //!    `MinerBurned` = withheld / total;
-//! 3. childkeys: none in taonet yet (skipped);
+//! 3. childkeys (`childkeys`): each dividend is shared with the hotkey's
+//!    parents (the childkey take and the `CKBurn` part taken from what
+//!    parents of other owners get); parents outside the epoch's hotkeys
+//!    join the recipients. The burned weight's share of the validator and
+//!    root pots (`pot × Σ burn / Σ D`) is recycled;
 //! 4. dividends split alpha/root by own alpha vs `tw · root stake`, scaled to
-//!    the validator and root pots;
+//!    the (rest of the) validator and root pots;
 //! 5. alpha part: the delegate take staked to (hotkey, owner), the rest
 //!    credited hotkey-wide;
 //! 6. root part: the take staked as alpha to (hotkey, owner), the rest
@@ -203,27 +207,44 @@ impl Tx<'_> {
             fx::div(u96(withheld), u96(paid_total))
         };
 
+        // 3. Dividends through childkeys; the burned weight's share of the
+        // pots is recycled.
+        let tw = fx::tao_weight(self.params.tao_weight);
+        let (recipients, weights, ck_burned) =
+            self.childkey_dividends(netuid, hotkeys, dividend, tw);
+        let mut root_pot = pots.root;
+        if ck_burned > 0 {
+            let total: u128 = dividend.iter().map(|v| u128::from(*v)).sum();
+            let share = |pot: u64| {
+                pool::share_pool::mul_div_floor(u128::from(pot), u128::from(ck_burned), total)
+                    .map_or(0, |v| v.min(u128::from(pot)) as u64)
+            };
+            let (bv, br) = (share(validator_pot), share(root_pot));
+            validator_pot -= bv;
+            root_pot -= br;
+            recycled += bv + br;
+        }
         // 4. Dividends: alpha vs root parts.
-        let alpha_stake: Vec<u64> = hotkeys
+        let alpha_stake: Vec<u64> = recipients
             .iter()
             .map(|h| self.hotkey_alpha(netuid, h))
             .collect();
-        let root_stake: Vec<u64> = hotkeys.iter().map(|h| self.hotkey_alpha(0, h)).collect();
-        let tw = fx::tao_weight(self.params.tao_weight);
+        let root_stake: Vec<u64> = recipients.iter().map(|h| self.hotkey_alpha(0, h)).collect();
         let (alpha_out, root_out) = split_dividends(
-            dividend,
+            &weights,
             &alpha_stake,
             &root_stake,
             tw,
             validator_pot,
-            pots.root,
+            root_pot,
         );
         if alpha_out.iter().all(|v| *v == 0) {
             recycled += validator_pot;
         }
         if root_out.iter().all(|v| *v == 0) {
-            recycled += pots.root;
+            recycled += root_pot;
         }
+        let hotkeys = &recipients[..];
         // 5. Alpha dividends: take to the owner, the rest hotkey-wide.
         for (h, a) in hotkeys.iter().zip(&alpha_out) {
             if *a == 0 {

@@ -69,6 +69,17 @@ pub enum Rejection {
     /// its locked mass (governance.md §5.6, the unstake guard).
     #[error("the stake is locked: the operation exceeds the available alpha")]
     StakeUnavailable,
+    /// A child appears twice in a childkey list.
+    #[error("duplicate child in the list")]
+    DuplicateChild,
+    /// A hotkey listed as its own child.
+    #[error("a hotkey cannot be its own child")]
+    InvalidChild,
+    #[error("too many children")]
+    TooManyChildren,
+    /// The child proportions sum above u64::MAX (1).
+    #[error("child proportions sum above 1")]
+    ProportionOverflow,
 }
 
 impl Rejection {
@@ -105,6 +116,10 @@ impl Rejection {
             MalformedEpoch => "MalformedEpoch",
             NothingToClaim => "NothingToClaim",
             StakeUnavailable => "StakeUnavailable",
+            DuplicateChild => "DuplicateChild",
+            InvalidChild => "InvalidChild",
+            TooManyChildren => "TooManyChildren",
+            ProportionOverflow => "ProportionOverflow",
         }
     }
 }

@@ -223,6 +223,19 @@ pub struct Amm {
     pub locks: BTreeMap<(u16, AccountId), StakeLock>,
     /// Governance's `UnlockRate` τu (blocks).
     pub unlock_rate: u64,
+    /// `ChildKeys`: by (netuid, parent hotkey), the children in force
+    /// (governance's `ChildrenApplied`), `(u64 proportion, child)` in
+    /// governance's order; never empty (an empty list removes the entry).
+    pub children: BTreeMap<(u16, AccountId), Vec<(u64, AccountId)>>,
+    /// `ParentKeys`, the index of `children`: by (netuid, child hotkey),
+    /// `(u64 proportion, parent)` in the order the parents set them.
+    pub parents: BTreeMap<(u16, AccountId), Vec<(u64, AccountId)>>,
+    /// `ChildkeyTake` by (netuid, hotkey) (u16 proportion), non-zero.
+    pub childkey_takes: BTreeMap<(u16, AccountId), u16>,
+    /// `CKBurn` (u64 proportion, default 0): the part of a parent's
+    /// childkey dividend recycled when parent and child have different
+    /// owners (§2.6 step 3).
+    pub ck_burn: u64,
 }
 
 impl Default for Amm {
@@ -248,6 +261,10 @@ impl Default for Amm {
             reported_coldkey_alpha: BTreeMap::new(),
             locks: BTreeMap::new(),
             unlock_rate: default_unlock_rate(),
+            children: BTreeMap::new(),
+            parents: BTreeMap::new(),
+            childkey_takes: BTreeMap::new(),
+            ck_burn: 0,
         }
     }
 }
@@ -371,6 +388,10 @@ pub(crate) struct Changes {
     reported_coldkey_alpha: Diff<(AccountId, u16), u64>,
     locks: Diff<(u16, AccountId), StakeLock>,
     unlock_rate: u64,
+    children: Diff<(u16, AccountId), Vec<(u64, AccountId)>>,
+    parents: Diff<(u16, AccountId), Vec<(u64, AccountId)>>,
+    childkey_takes: Diff<(u16, AccountId), u16>,
+    ck_burn: u64,
 }
 
 /// A decision (or one event's application) in progress.
@@ -395,12 +416,19 @@ pub struct Tx<'a> {
     pub reported_coldkey_alpha: Layer<'a, (AccountId, u16), u64>,
     pub locks: Layer<'a, (u16, AccountId), StakeLock>,
     pub unlock_rate: u64,
+    pub children: Layer<'a, (u16, AccountId), Vec<(u64, AccountId)>>,
+    pub parents: Layer<'a, (u16, AccountId), Vec<(u64, AccountId)>>,
+    pub childkey_takes: Layer<'a, (u16, AccountId), u16>,
+    pub ck_burn: u64,
     /// Events emitted so far (each already applied to the layer).
     pub events: Vec<AmmEvent>,
     /// Pools whose value changed: their stake weights may have.
     pub touched: BTreeSet<(u16, AccountId)>,
     /// Every stake weight must be re-checked (TaoWeight changed).
     pub touched_all: bool,
+    /// Stake weights that may have changed without a pool changing (a
+    /// childkey list changed).
+    pub touched_weights: BTreeSet<(u16, AccountId)>,
 }
 
 impl<'a> Tx<'a> {
@@ -426,9 +454,14 @@ impl<'a> Tx<'a> {
             reported_coldkey_alpha: Layer::new(&base.reported_coldkey_alpha),
             locks: Layer::new(&base.locks),
             unlock_rate: base.unlock_rate,
+            children: Layer::new(&base.children),
+            parents: Layer::new(&base.parents),
+            childkey_takes: Layer::new(&base.childkey_takes),
+            ck_burn: base.ck_burn,
             events: Vec::new(),
             touched: BTreeSet::new(),
             touched_all: false,
+            touched_weights: BTreeSet::new(),
         }
     }
 
@@ -454,6 +487,10 @@ impl<'a> Tx<'a> {
             reported_coldkey_alpha: self.reported_coldkey_alpha.diff,
             locks: self.locks.diff,
             unlock_rate: self.unlock_rate,
+            children: self.children.diff,
+            parents: self.parents.diff,
+            childkey_takes: self.childkey_takes.diff,
+            ck_burn: self.ck_burn,
         }
     }
 
@@ -876,7 +913,48 @@ impl<'a> Tx<'a> {
             }
             AmmEvent::LockCleared(l) => self.locks.remove(&(l.netuid, l.coldkey)),
             AmmEvent::UnlockRateSet(r) => self.unlock_rate = r.blocks,
+            AmmEvent::ChildrenSet(c) => self.apply_children(c),
+            AmmEvent::ChildkeyTakeMirrored(t) => {
+                if t.take == 0 {
+                    self.childkey_takes.remove(&(t.netuid, t.hotkey));
+                } else {
+                    self.childkey_takes.insert((t.netuid, t.hotkey), t.take);
+                }
+            }
         }
+    }
+
+    /// `hotkey`'s children on `netuid` are `c.children` from now on: the
+    /// parent index drops `hotkey` from its old children and adds it to the
+    /// new ones. Every stake weight involved may change.
+    fn apply_children(&mut self, c: &ChildrenSet) {
+        let n = c.netuid;
+        let old = self
+            .children
+            .get(&(n, c.hotkey))
+            .cloned()
+            .unwrap_or_default();
+        for (_, child) in &old {
+            if let Some(list) = self.parents.get_mut(&(n, *child)) {
+                list.retain(|(_, p)| *p != c.hotkey);
+                if list.is_empty() {
+                    self.parents.remove(&(n, *child));
+                }
+            }
+            self.touched_weights.insert((n, *child));
+        }
+        for (q, child) in &c.children {
+            self.parents
+                .or_insert_with((n, *child), Vec::new)
+                .push((*q, c.hotkey));
+            self.touched_weights.insert((n, *child));
+        }
+        if c.children.is_empty() {
+            self.children.remove(&(n, c.hotkey));
+        } else {
+            self.children.insert((n, c.hotkey), c.children.clone());
+        }
+        self.touched_weights.insert((n, c.hotkey));
     }
 
     /// `hotkey` belongs to `coldkey` unless it already belongs to someone.
@@ -970,6 +1048,18 @@ impl<'a> Tx<'a> {
         for key in self.locks.keys_in((netuid, ID_MIN)..=(netuid, ID_MAX)) {
             self.locks.remove(&key);
         }
+        for key in self.children.keys_in((netuid, ID_MIN)..=(netuid, ID_MAX)) {
+            self.children.remove(&key);
+        }
+        for key in self.parents.keys_in((netuid, ID_MIN)..=(netuid, ID_MAX)) {
+            self.parents.remove(&key);
+        }
+        for key in self
+            .childkey_takes
+            .keys_in((netuid, ID_MIN)..=(netuid, ID_MAX))
+        {
+            self.childkey_takes.remove(&key);
+        }
     }
 
     fn apply_param(&mut self, p: &ParamSet) {
@@ -988,6 +1078,7 @@ impl<'a> Tx<'a> {
                 self.touched_all = true;
             }
             SubnetParam::MinStake(v) => self.params.min_stake = *v,
+            SubnetParam::CkBurn(v) => self.ck_burn = *v,
             SubnetParam::StartCall => {
                 let at = p.block + 1;
                 self.with_subnet(n, |s| s.first_emission_block = Some(at))
@@ -1113,6 +1204,10 @@ impl Amm {
         commit_map(&mut self.reported_coldkey_alpha, c.reported_coldkey_alpha);
         commit_map(&mut self.locks, c.locks);
         self.unlock_rate = c.unlock_rate;
+        commit_map(&mut self.children, c.children);
+        commit_map(&mut self.parents, c.parents);
+        commit_map(&mut self.childkey_takes, c.childkey_takes);
+        self.ck_burn = c.ck_burn;
     }
 
     /// Applies one event (the `evolve` of the aggregate).
@@ -1134,8 +1229,10 @@ impl Amm {
     /// root is 1:1 (`SubnetTAO[0] == SubnetAlphaOut[0]`). Share pools: the
     /// denominator is the sum of the shares; the position index matches.
     /// Nothing is kept for a netuid without a subnet (pools, pots, root
-    /// claims, reported weights, locks: a closed or dissolved subnet leaves
-    /// none).
+    /// claims, reported weights, locks, childkeys and childkey takes: a
+    /// closed or dissolved subnet leaves none; childkeys never on root).
+    /// The parent index is exactly the inverse of the children lists; no
+    /// empty children list and no take of 0 is kept.
     /// Reported stake figures are never 0 (a 0 is reported, then forgotten).
     ///
     /// Against the ledger (not checkable here; the property tests check it
@@ -1227,6 +1324,50 @@ impl Amm {
         }
         if let Some((n, c)) = self.locks.keys().find(|(n, _)| orphan(n)) {
             return Err(format!("lock of {c} on missing subnet {n}"));
+        }
+        // Childkeys: only on existing non-root subnets, never empty, and the
+        // parent index is exactly the inverse of the children lists.
+        let not_childkey_subnet = |n: &u16| *n == 0 || orphan(n);
+        if let Some((n, h)) = self.children.keys().find(|(n, _)| not_childkey_subnet(n)) {
+            return Err(format!("children of {h} on missing or root subnet {n}"));
+        }
+        if let Some((n, h)) = self.parents.keys().find(|(n, _)| not_childkey_subnet(n)) {
+            return Err(format!("parents of {h} on missing or root subnet {n}"));
+        }
+        if let Some((n, h)) = self
+            .childkey_takes
+            .keys()
+            .find(|(n, _)| not_childkey_subnet(n))
+        {
+            return Err(format!(
+                "childkey take of {h} on missing or root subnet {n}"
+            ));
+        }
+        if self.childkey_takes.values().any(|t| *t == 0) {
+            return Err("a childkey take of 0 is kept".into());
+        }
+        let mut inverse: BTreeMap<(u16, AccountId), Vec<(u64, AccountId)>> = BTreeMap::new();
+        for ((n, p), kids) in &self.children {
+            if kids.is_empty() {
+                return Err(format!("empty children list of {p} on {n}"));
+            }
+            for (q, c) in kids {
+                inverse.entry((*n, *c)).or_default().push((*q, *p));
+            }
+        }
+        for ((n, c), ps) in &self.parents {
+            let mut mine = ps.clone();
+            mine.sort();
+            let mut theirs = inverse.remove(&(*n, *c)).unwrap_or_default();
+            theirs.sort();
+            if mine != theirs {
+                return Err(format!(
+                    "parents of {c} on {n} do not match the children lists"
+                ));
+            }
+        }
+        if let Some(((n, c), _)) = inverse.into_iter().next() {
+            return Err(format!("child {c} on {n} missing from the parent index"));
         }
         if self.unlock_rate == 0 {
             return Err("unlock rate 0".into());

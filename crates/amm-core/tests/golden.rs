@@ -291,6 +291,16 @@ fn samples() -> Vec<AmmEvent> {
             netuid: 3,
         }),
         AmmEvent::UnlockRateSet(UnlockRateSet { blocks: 934_866 }),
+        AmmEvent::ChildrenSet(ChildrenSet {
+            hotkey: a(2),
+            netuid: 3,
+            children: vec![(u64::MAX / 4, a(5)), (9_223_372_036_854_775_807, a(6))],
+        }),
+        AmmEvent::ChildkeyTakeMirrored(ChildkeyTakeMirrored {
+            hotkey: a(5),
+            netuid: 3,
+            take: 11_796,
+        }),
     ]
 }
 
@@ -324,7 +334,9 @@ fn _every_variant_needs_a_sample(e: &AmmEvent) {
         | AmmEvent::GovernanceStepRefused(_)
         | AmmEvent::LockMirrored(_)
         | AmmEvent::LockCleared(_)
-        | AmmEvent::UnlockRateSet(_) => {}
+        | AmmEvent::UnlockRateSet(_)
+        | AmmEvent::ChildrenSet(_)
+        | AmmEvent::ChildkeyTakeMirrored(_) => {}
     }
 }
 

@@ -9,7 +9,10 @@
 //! nothing; governance steps are always answered; with random stake locks
 //! mirrored from governance, no guarded step (unstake, move, transfer,
 //! swap, recycle, burn) leaves a coldkey whose alpha fell below its locked
-//! mass; at the end replay equals live and a snapshot restores the state.
+//! mass; with random childkeys, childkey takes and `CKBurn` from
+//! governance, the stake weights consensus was last told equal the
+//! current ones (inheritance included) after every step; at the end replay
+//! equals live and a snapshot restores the state.
 
 mod common;
 
@@ -145,6 +148,19 @@ enum Raw {
     UnlockRate {
         blocks: u64,
     },
+    /// Governance applies `hk`'s childkeys on `net`: `(proportion, child)`
+    /// pairs; a proportion of 0..=3 picks u64::MAX / (1 + it), others are
+    /// raw (so sums overflow sometimes: refused).
+    Children {
+        hk: usize,
+        net: u16,
+        kids: Vec<(u64, usize)>,
+    },
+    ChildkeyTake {
+        hk: usize,
+        net: u16,
+        take: u16,
+    },
 }
 
 fn net() -> impl Strategy<Value = u16> {
@@ -176,7 +192,7 @@ fn raw() -> impl Strategy<Value = Raw> {
         3 => (1..=ALL, 0u8..3, proptest::collection::vec(0u16..10, 4), proptest::collection::vec(0u16..10, 4))
             .prop_map(|(net, lag, inc, div)| Raw::Epoch { net, lag, inc, div }),
         2 => (who.clone(), 0u8..3).prop_map(|(who, kind)| Raw::Claim { who, kind }),
-        1 => (1..=ALL, 0u8..6, any::<u64>(), any::<bool>())
+        1 => (1..=ALL, 0u8..7, any::<u64>(), any::<bool>())
             .prop_map(|(net, which, value, by_governance)| Raw::Param { net, which, value, by_governance }),
         3 => (0..=ALL, prop_oneof![1u64..2_000_000, TAO..3_000 * TAO], who.clone())
             .prop_map(|(net, lock, owner)| Raw::Open { net, lock, owner }),
@@ -192,6 +208,10 @@ fn raw() -> impl Strategy<Value = Raw> {
             .prop_map(|(who, hk, net, permille, perpetual, back)| Raw::Lock { who, hk, net, permille, perpetual, back }),
         1 => (who, 0..=ALL).prop_map(|(who, net)| Raw::Unlock { who, net }),
         1 => prop_oneof![Just(0u64), 1u64..5_000, Just(934_866)].prop_map(|blocks| Raw::UnlockRate { blocks }),
+        4 => (0..HOTKEYS.len(), prop_oneof![3 => 1..NETS, 1 => 0..=ALL], proptest::collection::vec((prop_oneof![0u64..4, any::<u64>()], 0..HOTKEYS.len() + 2), 0..4))
+            .prop_map(|(hk, net, kids)| Raw::Children { hk, net, kids }),
+        1 => (0..HOTKEYS.len(), prop_oneof![3 => 1..NETS, 1 => 0..=ALL], prop_oneof![Just(0u16), Just(11_796), any::<u16>()])
+            .prop_map(|(hk, net, take)| Raw::ChildkeyTake { hk, net, take }),
     ]
 }
 
@@ -562,6 +582,7 @@ impl Run {
                         hotkey: a(BOB_HK),
                         take: value as u16,
                     },
+                    6 => SubnetParam::CkBurn(value),
                     _ => SubnetParam::SubtokenEnabled(value % 5 != 0),
                 };
                 let body = CommandBody::SetParam { netuid: net, param };
@@ -724,7 +745,64 @@ impl Run {
                     .expect("governance is answered");
                 assert!(h.amm.unlock_rate > 0);
             }
+            Raw::Children { hk, net, kids } => {
+                // Children among the hotkeys (and two unregistered ones).
+                let child = |i: usize| HOTKEYS.get(i).map_or(a(50 + i as u8), |x| a(*x));
+                let children: Vec<(u64, keys::AccountId)> = kids
+                    .iter()
+                    .map(|(q, c)| {
+                        let q = if *q < 4 { u64::MAX / (1 + q) } else { *q };
+                        (q, child(*c))
+                    })
+                    .collect();
+                let ev = h
+                    .run(governance(CommandBody::SetChildren {
+                        hotkey: k(hk),
+                        netuid: net,
+                        children: children.clone(),
+                    }))
+                    .expect("governance is answered");
+                match &ev[0] {
+                    AmmEvent::ChildrenSet(c) => {
+                        assert_eq!(c.children, children);
+                        let held = h.amm.children.get(&(net, k(hk)));
+                        assert_eq!(held.is_some(), !children.is_empty());
+                    }
+                    AmmEvent::GovernanceStepRefused(_) => {}
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            Raw::ChildkeyTake { hk, net, take } => {
+                h.run(governance(CommandBody::SetChildkeyTake {
+                    hotkey: k(hk),
+                    netuid: net,
+                    take,
+                }))
+                .expect("governance is answered");
+            }
         }
+        weights_are_reported(&self.h);
+    }
+}
+
+/// What consensus was last told equals every stake weight the amm tracks
+/// (registered, staked or in a childkey relation), childkeys included.
+fn weights_are_reported(h: &Harness) {
+    let amm = &h.amm;
+    let mut keys: std::collections::BTreeSet<(u16, keys::AccountId)> =
+        amm.reported.keys().copied().collect();
+    keys.extend(amm.pools.keys().copied());
+    keys.extend(amm.children.keys().copied());
+    keys.extend(amm.parents.keys().copied());
+    for (n, s) in &amm.subnets {
+        keys.extend(s.neurons.iter().map(|x| (*n, *x)));
+    }
+    for (n, hk) in keys {
+        if n == 0 || !amm.subnets.contains_key(&n) {
+            continue;
+        }
+        let told = amm.reported.get(&(n, hk)).copied().unwrap_or(0);
+        assert_eq!(told, amm.stake_weight(n, &hk), "weight of {hk} on {n}");
     }
 }
 

@@ -1004,6 +1004,14 @@ impl Governance {
         netuid: u16,
         children: &[(u64, AccountId)],
     ) -> Res {
+        // The chain's order: who, where, then how often.
+        if netuid == 0 {
+            return Err(R::RegistrationNotPermittedOnRootSubnet);
+        }
+        let s = self.active_subnet(netuid).ok_or(R::SubnetNotExists)?;
+        if self.hotkey_owner.get(&hotkey) != Some(&who) {
+            return Err(R::NonAssociatedColdKey);
+        }
         let key = (hotkey, netuid);
         if self
             .children_last_set
@@ -1011,13 +1019,6 @@ impl Governance {
             .is_some_and(|at| self.height.saturating_sub(*at) < SET_CHILDREN_RATE_LIMIT)
         {
             return Err(R::TxRateLimitExceeded);
-        }
-        if netuid == 0 {
-            return Err(R::RegistrationNotPermittedOnRootSubnet);
-        }
-        let s = self.active_subnet(netuid).ok_or(R::SubnetNotExists)?;
-        if self.hotkey_owner.get(&hotkey) != Some(&who) {
-            return Err(R::NonAssociatedColdKey);
         }
         let mut seen = BTreeSet::new();
         for (_, c) in children {

@@ -79,6 +79,31 @@ pub enum DelegateCmd {
     },
     /// A hotkey's take and owner.
     Show { hotkey: String },
+    /// Set a parent hotkey's childkeys on a subnet (pending for the
+    /// cooldown, at once before the subnet starts); no --child clears them.
+    Children {
+        #[command(flatten)]
+        signer: Signer,
+        /// The parent hotkey (owned by the signer).
+        #[arg(long)]
+        hotkey: String,
+        #[arg(long)]
+        netuid: u16,
+        /// PROPORTION=HOTKEY, e.g. 0.25=bob/child (up to 5; proportions sum to at most 1).
+        #[arg(long = "child")]
+        children: Vec<String>,
+    },
+    /// A child hotkey's take on a subnet (percent, up to 2 decimals; max 18).
+    ChildkeyTake {
+        #[command(flatten)]
+        signer: Signer,
+        #[arg(long)]
+        hotkey: String,
+        #[arg(long)]
+        netuid: u16,
+        #[arg(long)]
+        take: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -273,6 +298,24 @@ fn action(a: &ActionArgs) -> Result<AdminAction> {
         netuid,
         param: parse_hyperparameter(p, v)?,
     })
+}
+
+/// A decimal fraction ("0.25", "1") → u64 proportion of u64::MAX, rounded
+/// down, exactly (no floating point).
+pub fn parse_proportion(s: &str) -> Result<u64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 18
+        || int.is_empty()
+        || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+    {
+        bail!("a proportion is a decimal between 0 and 1, e.g. 0.25, got {s:?}");
+    }
+    let scale = 10u128.pow(frac.len() as u32);
+    let num: u128 = format!("{int}{frac}").parse().context("proportion")?;
+    if num > scale {
+        bail!("a proportion is at most 1, got {s:?}");
+    }
+    Ok((num * u128::from(u64::MAX) / scale) as u64)
 }
 
 /// Percent text ("18", "9.5") → u16 proportion of 65535, rounded down.
@@ -531,6 +574,57 @@ pub fn delegate(wallet_dir: &Path, nats_url: &str, cmd: DelegateCmd) -> Result<(
             };
             send(wallet_dir, nats_url, &signer, name, &body, None, false)
         }
+        DelegateCmd::Children {
+            signer,
+            hotkey,
+            netuid,
+            children,
+        } => {
+            let children = children
+                .iter()
+                .map(|c| {
+                    let (p, h) = c.split_once('=').ok_or_else(|| {
+                        anyhow::anyhow!("--child takes PROPORTION=HOTKEY, got {c:?}")
+                    })?;
+                    Ok((parse_proportion(p)?, resolve_hotkey(wallet_dir, h)?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let body = G::SetChildren {
+                hotkey: resolve_hotkey(wallet_dir, &hotkey)?,
+                netuid,
+                children,
+            };
+            send(
+                wallet_dir,
+                nats_url,
+                &signer,
+                "set_children",
+                &body,
+                None,
+                false,
+            )
+        }
+        DelegateCmd::ChildkeyTake {
+            signer,
+            hotkey,
+            netuid,
+            take,
+        } => {
+            let body = G::SetChildkeyTake {
+                hotkey: resolve_hotkey(wallet_dir, &hotkey)?,
+                netuid,
+                take: parse_take(&take)?,
+            };
+            send(
+                wallet_dir,
+                nats_url,
+                &signer,
+                "set_childkey_take",
+                &body,
+                None,
+                false,
+            )
+        }
         DelegateCmd::Show { hotkey } => {
             let hotkey = resolve_hotkey(wallet_dir, &hotkey)?;
             print_json(&query(nats_url, "delegate", json!({"hotkey": hotkey}))?);
@@ -741,6 +835,17 @@ mod tests {
             parse_global("subnet_limit", "12").unwrap(),
             GlobalParam::SubnetLimit(12)
         );
+    }
+
+    #[test]
+    fn proportions_are_exact_fractions_of_u64_max() {
+        assert_eq!(parse_proportion("1").unwrap(), u64::MAX);
+        assert_eq!(parse_proportion("0").unwrap(), 0);
+        assert_eq!(parse_proportion("0.5").unwrap(), u64::MAX / 2);
+        assert_eq!(parse_proportion("0.25").unwrap(), u64::MAX / 4);
+        assert!(parse_proportion("1.5").is_err());
+        assert!(parse_proportion("-0.1").is_err());
+        assert!(parse_proportion("abc").is_err());
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! the ledger carries out the TAO side (see ARCHITECTURE.md "Sagas").
 //!
 //! Queries: `status` (built in), `subnets`, `subnet` `{"netuid"}`,
-//! `portfolio` `{"coldkey"}`, `op` `{"op"}`, `totals`, `invariants`,
-//! `digest`.
+//! `portfolio` `{"coldkey"}`, `op` `{"op"}`, `children` `{"netuid"}`,
+//! `totals`, `invariants`, `digest`.
 
 use aggregate::Aggregate;
 use amm_core::{Amm, AmmGenesis, Command, CommandBody, OpStatus, Origin, Peer, SubnetParam};
@@ -153,6 +153,8 @@ pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
             | "LockUpdated"
             | "LockRemoved"
             | "GenesisApplied"
+            | "ChildrenApplied"
+            | "ChildkeyTakeSet"
     ) {
         return None;
     }
@@ -192,6 +194,18 @@ pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
             locked: l.locked,
             perpetual: l.perpetual,
             block: l.block,
+        }),
+        // Childkeys as governance applies them (after the cooldown):
+        // stake inheritance and the parent/child dividend split.
+        Ok(G::ChildrenApplied(c)) => Some(CommandBody::SetChildren {
+            hotkey: c.hotkey,
+            netuid: c.netuid,
+            children: c.children,
+        }),
+        Ok(G::ChildkeyTakeSet(t)) => Some(CommandBody::SetChildkeyTake {
+            hotkey: t.hotkey,
+            netuid: t.netuid,
+            take: t.take,
         }),
         Ok(G::GenesisApplied(g)) => Some(CommandBody::SetUnlockRate {
             blocks: g.config.unlock_rate,
@@ -287,6 +301,26 @@ pub fn query(core: &Amm, name: &str, args: &Value) -> Result<Value, String> {
                     json!({"op": op, "status": "failed", "code": code, "message": message})
                 }
             }
+        }
+        "children" => {
+            let netuid = netuid_arg(args)?;
+            let list: Vec<Value> = core
+                .children
+                .iter()
+                .filter(|((n, _), _)| *n == netuid)
+                .map(|((_, parent), kids)| {
+                    json!({"parent": parent, "children": kids.iter()
+                        .map(|(q, c)| json!({"proportion": q.to_string(), "child": c}))
+                        .collect::<Vec<_>>()})
+                })
+                .collect();
+            let takes: Vec<Value> = core
+                .childkey_takes
+                .iter()
+                .filter(|((n, _), _)| *n == netuid)
+                .map(|((_, h), t)| json!({"hotkey": h, "take": t}))
+                .collect();
+            json!({"netuid": netuid, "block": core.block(), "parents": list, "childkey_takes": takes})
         }
         "totals" => to_json(&core.totals())?,
         "invariants" => match core.check_invariants() {
