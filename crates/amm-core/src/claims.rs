@@ -49,17 +49,19 @@ impl Tx<'_> {
             .map(|s| s.iter().filter(|(n, _)| *n == 0).map(|(_, h)| *h).collect())
             .unwrap_or_default();
         let claim_type = self.claim_types.get(&coldkey).cloned().unwrap_or_default();
-        let threshold = if auto {
-            self.params.root_claim_threshold
-        } else {
-            1
-        };
         let mut moves = Vec::new();
         for h in hotkeys {
             for n in self.rated_netuids(&h) {
                 if n == 0 || (!netuids.is_empty() && !netuids.contains(&n)) {
                     continue;
                 }
+                let threshold = if auto {
+                    self.subnet(n)
+                        .and_then(|s| s.root_claim_threshold)
+                        .unwrap_or(self.params.root_claim_threshold)
+                } else {
+                    1
+                };
                 let owed = self.owed(n, &h, &coldkey);
                 if owed == 0 || owed < threshold {
                     continue;

@@ -236,7 +236,8 @@ impl Tx<'_> {
                 after.price(),
                 self.params.moving_alpha_bits,
                 since,
-                self.params.ema_halving_blocks,
+                s.ema_halving_blocks
+                    .unwrap_or(self.params.ema_halving_blocks),
             );
 
             let credit = tao_in + placed;

@@ -72,7 +72,7 @@ use aggregate::Aggregate;
 /// (2: subnet lifecycle fields and the stake figures reported to governance;
 /// 3: the mirrored stake locks and the unlock rate; 4: childkeys, childkey
 /// takes and `CKBurn`).
-pub const SNAPSHOT_VERSION: u16 = 4;
+pub const SNAPSHOT_VERSION: u16 = 5;
 
 impl Aggregate for Amm {
     const SERVICE: &'static str = "amm";

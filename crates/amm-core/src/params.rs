@@ -132,4 +132,9 @@ pub enum SubnetParam {
     /// Global: `CKBurn` (u64 proportion, default 0), the part of a
     /// parent's childkey dividend recycled when the owners differ.
     CkBurn(u64),
+    /// This subnet's EMA price halving (blocks), instead of the global one.
+    EmaHalvingBlocks(u64),
+    /// This subnet's automatic root-claim threshold (alpha rao), instead of
+    /// the global one.
+    RootClaimThreshold(u64),
 }

@@ -55,6 +55,10 @@ pub struct Subnet {
     pub emission_enabled: bool,
     pub registration_allowed: bool,
     pub owner_cut_enabled: bool,
+    /// Per-subnet overrides of the global `ema_halving_blocks` and
+    /// `root_claim_threshold` (set through governance's hyperparameters).
+    pub ema_halving_blocks: Option<u64>,
+    pub root_claim_threshold: Option<u64>,
     /// `SubnetOwnerCut` (u16 proportion).
     pub owner_cut: u16,
     pub owner: AccountId,
@@ -988,6 +992,8 @@ impl<'a> Tx<'a> {
             emission_enabled: false,
             registration_allowed: true,
             owner_cut_enabled: true,
+            ema_halving_blocks: None,
+            root_claim_threshold: None,
             owner_cut: p.owner_cut,
             owner: o.owner,
             owner_hotkey: o.owner_hotkey,
@@ -1079,6 +1085,12 @@ impl<'a> Tx<'a> {
             }
             SubnetParam::MinStake(v) => self.params.min_stake = *v,
             SubnetParam::CkBurn(v) => self.ck_burn = *v,
+            SubnetParam::EmaHalvingBlocks(v) => {
+                self.with_subnet(n, |s| s.ema_halving_blocks = Some(*v))
+            }
+            SubnetParam::RootClaimThreshold(v) => {
+                self.with_subnet(n, |s| s.root_claim_threshold = Some(*v))
+            }
             SubnetParam::StartCall => {
                 let at = p.block + 1;
                 self.with_subnet(n, |s| s.first_emission_block = Some(at))
@@ -1110,6 +1122,8 @@ impl<'a> Tx<'a> {
             emission_enabled: false,
             registration_allowed: true,
             owner_cut_enabled: false,
+            ema_halving_blocks: None,
+            root_claim_threshold: None,
             owner_cut: 0,
             owner: AccountId::default(),
             owner_hotkey: AccountId::default(),
@@ -1148,6 +1162,8 @@ impl<'a> Tx<'a> {
                     emission_enabled: gs.emission_enabled,
                     registration_allowed: true,
                     owner_cut_enabled: true,
+                    ema_halving_blocks: None,
+                    root_claim_threshold: None,
                     owner_cut: p.owner_cut,
                     owner: gs.owner,
                     owner_hotkey: gs.owner_hotkey,

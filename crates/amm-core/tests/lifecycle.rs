@@ -1032,3 +1032,39 @@ fn governance_tells_the_amm_who_owns_a_new_hotkey() {
         ))
         .is_err());
 }
+
+#[test]
+fn per_subnet_ema_halving_and_root_claim_threshold_override_the_global_ones() {
+    let mut h = three_subnets();
+    for param in [
+        SubnetParam::EmaHalvingBlocks(7_200),
+        SubnetParam::RootClaimThreshold(1_000),
+    ] {
+        let ev = h
+            .run(governance(CommandBody::SetParam { netuid: 2, param }))
+            .unwrap();
+        assert!(matches!(ev[0], AmmEvent::ParamSet(_)), "{ev:?}");
+    }
+    h.check();
+    let s2 = &h.amm.subnets[&2];
+    assert_eq!(s2.ema_halving_blocks, Some(7_200));
+    assert_eq!(s2.root_claim_threshold, Some(1_000));
+    let s1 = &h.amm.subnets[&1];
+    assert_eq!(
+        (s1.ema_halving_blocks, s1.root_claim_threshold),
+        (None, None)
+    );
+    // An unknown subnet: recorded refusal, nothing changed.
+    let before = h.amm.digest();
+    let ev = h
+        .run(governance(CommandBody::SetParam {
+            netuid: 9,
+            param: SubnetParam::EmaHalvingBlocks(1),
+        }))
+        .unwrap();
+    assert!(
+        matches!(ev[0], AmmEvent::GovernanceStepRefused(_)),
+        "{ev:?}"
+    );
+    assert_eq!(h.amm.digest(), before);
+}

@@ -127,6 +127,8 @@ pub fn amm_param(p: &governance_core::Hyperparameter) -> Option<SubnetParam> {
         H::SubnetEmissionEnabled(v) => SubnetParam::EmissionEnabled(*v),
         H::SubtokenEnabled(v) => SubnetParam::SubtokenEnabled(*v),
         H::FeeRate(v) => SubnetParam::FeeRate(*v),
+        H::EmaPriceHalvingBlocks(v) => SubnetParam::EmaHalvingBlocks(*v),
+        H::RootClaimThreshold(v) => SubnetParam::RootClaimThreshold(*v),
         _ => return None,
     })
 }
