@@ -172,13 +172,57 @@ pub(crate) fn check_len(field: &'static str, got: usize, n: usize) -> Result<(),
     }
 }
 
+/// Scratch buffers of the epoch engine, kept from one call to the next so that an epoch does
+/// not allocate (and zero) its working matrices afresh. Reusing one changes no result: every
+/// buffer is overwritten before it is read. Buffers grow to the largest subnet seen (at most
+/// about 80 MB) and are freed with the workspace. [`run_epoch`] keeps one per thread;
+/// [`run_epoch_with`] takes the caller's.
+#[derive(Default)]
+pub struct EpochWorkspace {
+    dense: crate::dense::Workspace,
+}
+
+impl EpochWorkspace {
+    /// An empty workspace (buffers grow on first use).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for EpochWorkspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EpochWorkspace")
+    }
+}
+
+thread_local! {
+    static WORKSPACE: std::cell::RefCell<EpochWorkspace> =
+        std::cell::RefCell::new(EpochWorkspace::default());
+}
+
 /// Run one sparse epoch (`epoch_mechanism`) and return its outputs.
 ///
 /// Inputs whose values stay in the ranges the chain produces (non-negative stake, rows whose
-/// weights sum below 2³¹, an EMA α in [0, 1], …) go through the fused engine (`fused.rs`);
-/// anything else through the helper-by-helper port (`generic.rs`).
-/// Both give bit-identical results (`tests::fused_matches_reference`).
+/// weights sum below 2³¹, an EMA α in [0, 1], …) go through the dense engine (`dense.rs`) if
+/// their rows have increasing columns and are dense enough, else through the fused engine
+/// (`fused.rs`); anything else through the helper-by-helper port (`generic.rs`). All three
+/// give bit-identical results (`tests::fused_matches_reference`). Uses a per-thread
+/// [`EpochWorkspace`].
 pub fn run_epoch(
+    hp: &Hyperparameters,
+    state: &SubnetState,
+    ctx: &EpochContext,
+) -> Result<EpochOutput, EpochError> {
+    WORKSPACE.with(|ws| match ws.try_borrow_mut() {
+        Ok(mut ws) => run_epoch_with(&mut ws, hp, state, ctx),
+        Err(_) => run_epoch_with(&mut EpochWorkspace::default(), hp, state, ctx),
+    })
+}
+
+/// [`run_epoch`] with the caller's scratch buffers (the dense engine runs in the fastest
+/// copy this CPU supports; all copies give the same result).
+pub fn run_epoch_with(
+    ws: &mut EpochWorkspace,
     hp: &Hyperparameters,
     state: &SubnetState,
     ctx: &EpochContext,
@@ -198,6 +242,10 @@ pub fn run_epoch(
     check_len("bonds", state.bonds.len(), n)?;
     if let Some(cb) = &ctx.commit_blocks {
         check_len("commit_blocks", cb.len(), n)?;
+    }
+    let isa = crate::dense::Isa::best();
+    if let Some(out) = crate::dense::run_dense(&mut ws.dense, hp, state, ctx, isa) {
+        return Ok(out);
     }
     match crate::fused::run_fused(hp, state, ctx) {
         Some(out) => Ok(out),
@@ -219,13 +267,32 @@ mod tests {
         *seed
     }
 
-    /// Run `epochs` chained epochs with both engines and require identical outputs.
+    thread_local! {
+        /// One workspace for every case a test thread runs: buffers left by a larger or
+        /// differently shaped subnet must never leak into the next result.
+        static SHARED: std::cell::RefCell<crate::dense::Workspace> =
+            std::cell::RefCell::new(crate::dense::Workspace::default());
+    }
+
+    /// Run `epochs` chained epochs with every engine (the dense one in each instruction-set
+    /// copy this CPU runs, with a shared and a fresh workspace) and require identical outputs.
     fn check_chain(
+        hp: &Hyperparameters,
+        state: SubnetState,
+        ctx: EpochContext,
+        epochs: u64,
+        require_fused: bool,
+    ) -> Result<(), TestCaseError> {
+        check_chain_dense(hp, state, ctx, epochs, require_fused, false)
+    }
+
+    fn check_chain_dense(
         hp: &Hyperparameters,
         mut state: SubnetState,
         mut ctx: EpochContext,
         epochs: u64,
         require_fused: bool,
+        require_dense: bool,
     ) -> Result<(), TestCaseError> {
         for e in 0..epochs {
             let a = run_epoch(hp, &state, &ctx);
@@ -237,6 +304,30 @@ mod tests {
                 prop_assert!(fused.is_some() || !require_fused, "fused engine declined");
                 if let Some(got) = fused {
                     prop_assert_eq!(&got, want, "epoch {} (fused)", e);
+                }
+                let best = crate::dense::Isa::best();
+                let shared = SHARED.with(|ws| {
+                    crate::dense::run_dense(&mut ws.borrow_mut(), hp, &state, &ctx, best)
+                });
+                for isa in crate::dense::Isa::available() {
+                    let fresh = crate::dense::run_dense(
+                        &mut crate::dense::Workspace::default(),
+                        hp,
+                        &state,
+                        &ctx,
+                        isa,
+                    );
+                    if isa == best {
+                        prop_assert_eq!(&shared, &fresh, "epoch {} (workspace reuse)", e);
+                    }
+                    prop_assert!(
+                        fresh.is_some() || !require_dense,
+                        "dense engine ({:?}) declined",
+                        isa
+                    );
+                    if let Some(got) = fresh {
+                        prop_assert_eq!(&got, want, "epoch {} (dense, {:?})", e, isa);
+                    }
                 }
             }
             let Ok(out) = a else { return Ok(()) };
@@ -336,6 +427,69 @@ mod tests {
         })
     }
 
+    /// Subnets the dense engine takes: rows with strictly increasing columns (a few past n),
+    /// weights, bonds and stakes from small alphabets (ties everywhere) or wide ranges, zero
+    /// stakes, every mask, owner and commit-reveal setting, and widths across the 64-column
+    /// bitmap words and 32-column median blocks.
+    fn dense_case() -> impl Strategy<Value = (Hyperparameters, SubnetState, EpochContext)> {
+        (1usize..80, hp_strategy(), any::<bool>()).prop_flat_map(|(n, hp, ties)| {
+            let value = if ties {
+                prop_oneof![Just(0u16), Just(1u16), Just(30000u16), Just(65535u16)].boxed()
+            } else {
+                prop_oneof![Just(0u16), Just(65535u16), any::<u16>()].boxed()
+            };
+            let sparse_row = proptest::collection::btree_map(0..n as u16 + 2, value.clone(), 0..=n)
+                .prop_map(|m| m.into_iter().collect::<Vec<_>>());
+            let full_row = proptest::collection::vec(value, n).prop_map(|v| {
+                v.into_iter()
+                    .enumerate()
+                    .map(|(j, w)| (j as u16, w))
+                    .collect::<Vec<_>>()
+            });
+            let row = prop_oneof![2 => sparse_row, 1 => full_row, 1 => Just(Vec::new())];
+            let stake = if ties {
+                prop_oneof![Just(0u64), Just(5u64), Just(1_000_000u64)].boxed()
+            } else {
+                prop_oneof![Just(0u64), 0u64..2000, 0u64..u64::MAX / 1024].boxed()
+            };
+            (
+                Just(hp),
+                proptest::collection::vec(stake, n),
+                proptest::collection::vec(any::<bool>(), n),
+                proptest::collection::vec(prop_oneof![Just(10u64), 0u64..6], n),
+                proptest::collection::vec(prop_oneof![Just(0u64), 0u64..6], n),
+                proptest::collection::vec(row.clone(), n),
+                proptest::collection::vec(row, n),
+                proptest::option::of(0..n as u16 + 1),
+                proptest::option::of(proptest::collection::vec(
+                    prop_oneof![Just(u64::MAX), 0u64..8],
+                    n,
+                )),
+                6u64..10,
+            )
+                .prop_map(
+                    |(hp, stake, permit, lu, reg, weights, bonds, owner, cb, block)| {
+                        let state = SubnetState {
+                            stake: stake.into_iter().map(i64f64_from_u64).collect(),
+                            validator_permit: permit,
+                            last_update: lu,
+                            block_at_registration: reg,
+                            weights,
+                            bonds,
+                        };
+                        let ctx = EpochContext {
+                            current_block: block,
+                            last_tempo: block - 1,
+                            rao_emission: 1_000_000_000,
+                            owner_uid: owner,
+                            commit_blocks: cb,
+                        };
+                        (hp, state, ctx)
+                    },
+                )
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
 
@@ -343,6 +497,38 @@ mod tests {
         fn fused_matches_reference((hp, state, ctx) in case()) {
             check_chain(&hp, state, ctx, 3, false)?;
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn dense_matches_reference((hp, state, ctx) in dense_case()) {
+            check_chain_dense(&hp, state, ctx, 3, false, false)?;
+        }
+    }
+
+    /// The dense engine takes the dense-friendly cases (its guards are not so strict that the
+    /// property above would only exercise the fallbacks).
+    #[test]
+    fn dense_engine_takes_most_dense_cases() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut taken, mut total) = (0, 0);
+        for _ in 0..500 {
+            let (hp, state, ctx) = dense_case().new_tree(&mut runner).unwrap().current();
+            if run_epoch_reference(&hp, &state, &ctx).is_err() {
+                continue;
+            }
+            total += 1;
+            let mut ws = crate::dense::Workspace::default();
+            taken += crate::dense::run_dense(&mut ws, &hp, &state, &ctx, crate::dense::Isa::Base)
+                .is_some() as usize;
+        }
+        assert!(
+            taken * 10 >= total * 8,
+            "dense engine took {taken} of {total}"
+        );
     }
 
     /// Bench-shaped subnets (dense random rows, warm bonds), every bond mode.
@@ -402,7 +588,7 @@ mod tests {
                     rao_emission: 1_000_000_000,
                     ..Default::default()
                 };
-                check_chain(&hp, state, ctx, 5, true).unwrap();
+                check_chain_dense(&hp, state, ctx, 5, true, true).unwrap();
             }
         }
     }

@@ -13,10 +13,13 @@
 //! - [`sparse`]: the sparse-matrix helpers of `math.rs` on a compressed-row layout, including
 //!   the weighted median and the liquid-alpha EMA.
 //! - [`epoch`]: the epoch itself ([`run_epoch`]) and its input/output types; the work is done
-//!   by the fused engine (`fused`, integer kernels with range guards) or, for inputs outside
-//!   its ranges, by the helper-by-helper port (`generic`). Both are bit-identical.
+//!   by the dense engine (`dense`, vectorizable kernels on dense matrices, for inputs with
+//!   sorted rows), the fused engine (`fused`, sparse integer kernels with range guards) or,
+//!   for inputs outside its ranges, by the helper-by-helper port (`generic`). All are
+//!   bit-identical.
 //! - [`scenario`]: JSON scenario replay for `taonet yuma run` ([`scenario::run_scenario`]).
 
+mod dense;
 pub mod epoch;
 pub mod fixed_math;
 mod fused;
@@ -26,7 +29,7 @@ pub mod sparse;
 pub mod vector;
 
 pub use epoch::{
-    activity_cutoff_blocks, last_tempo_block, run_epoch, EpochContext, EpochError, EpochOutput,
-    Hyperparameters, SubnetState,
+    activity_cutoff_blocks, last_tempo_block, run_epoch, run_epoch_with, EpochContext, EpochError,
+    EpochOutput, EpochWorkspace, Hyperparameters, SubnetState,
 };
 pub use scenario::{run_scenario, run_scenario_str, ScenarioError};
