@@ -88,9 +88,22 @@ pub fn replay<S: Aggregate>(
     if use_snapshot {
         if let Some(snap) = store.load_snapshot()? {
             if to_seq.is_none_or(|t| snap.seq <= t) {
-                state = S::restore(&snap.state).map_err(RuntimeError::Snapshot)?;
-                from = snap.seq + 1;
-                from_snapshot = Some(snap.seq);
+                // A snapshot of an older state layout (its version changed)
+                // or a damaged one is only a shortcut: the log is the truth,
+                // so rebuild from the first event instead of refusing to start.
+                match S::restore(&snap.state) {
+                    Ok(s) => {
+                        state = s;
+                        from = snap.seq + 1;
+                        from_snapshot = Some(snap.seq);
+                    }
+                    Err(e) => tracing::warn!(
+                        service = S::SERVICE,
+                        seq = snap.seq,
+                        error = %e,
+                        "snapshot does not restore; replaying the whole log"
+                    ),
+                }
             }
         }
     }
@@ -415,5 +428,31 @@ mod tests {
         assert!(matches!(&out[2], Outcome::Rejected(_)));
         assert!(matches!(&out[3], Outcome::Accepted { events, .. } if events.is_empty()));
         assert_eq!(store.checkpoint("inbox:x").unwrap(), Some(3));
+    }
+
+    /// A snapshot that no longer restores (an older state layout) is only
+    /// a lost shortcut: the service replays its whole log and starts.
+    #[test]
+    fn a_snapshot_that_does_not_restore_falls_back_to_the_log() {
+        let store: Arc<dyn EventStore> = Arc::new(store::mem::MemStore::new());
+        let mut rt = Runtime::<Follower<T>>::open(store.clone(), 0).unwrap();
+        rt.process(vec![
+            item(Some(FollowerCommand::Observe { seq: 1, block: 4 }), None),
+            item(Some(FollowerCommand::Observe { seq: 2, block: 5 }), None),
+        ]);
+        let live = rt.state().digest();
+        drop(rt);
+        store
+            .save_snapshot(&store::Snapshot {
+                seq: 2,
+                state: vec![0xFF; 3],
+            })
+            .unwrap();
+        let (state, stats) = replay::<Follower<T>>(store.as_ref(), None, true).unwrap();
+        assert_eq!(stats.from_snapshot, None);
+        assert_eq!(stats.events, 2);
+        assert_eq!(state.digest(), live);
+        let rt = Runtime::<Follower<T>>::open(store, 0).unwrap();
+        assert_eq!(rt.state().digest(), live);
     }
 }
