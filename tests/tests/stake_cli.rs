@@ -145,7 +145,23 @@ fn stake_through_the_cli() {
 
     // Epochs (tempo 10) pay the hotkey's pool: alice's alpha grows.
     json(&taonet(&data, &wallets, &["block", "advance", "25"]));
+    // Every epoch of those blocks has run once consensus is at block 25;
+    // their payouts reach the amm right after, so wait until alice's alpha
+    // has grown and then stays put (a later payout would otherwise land
+    // after the unstake below).
     let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = taonet(&data, &wallets, &["status", "--service", "consensus"]);
+        if s.status.success() && json(&s)["block"] == 25 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "consensus did not reach block 25"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (mut last, mut same) = (0u64, 0);
     let grown = loop {
         let l = json(&taonet(
             &data,
@@ -153,7 +169,9 @@ fn stake_through_the_cli() {
             &["stake", "list", "--wallet", "alice", "--json"],
         ));
         let a = l["positions"][0]["alpha"].as_u64().unwrap();
-        if a > alpha {
+        same = if a == last { same + 1 } else { 0 };
+        last = a;
+        if a > alpha && same >= 3 {
             break a;
         }
         assert!(Instant::now() < deadline, "no dividends: {l}");
