@@ -270,6 +270,8 @@ echo "$out" | json 'v["tls"] == "ok" and v["answer"] == "PONG"' | grep -qx True 
 # ---------------------------------------------------- faults under load ----
 # Which node leads the ledger's stream (R3): stop that one.
 jsz() { dc exec -T "$1" wget -q -O- 'http://127.0.0.1:8222/jsz?streams=true&config=true'; }
+# A follower may lag a moment behind a busy leader: give it up to 30 s.
+for _ in $(seq 1 60); do
 leader=$(jsz nats1 | python3 -c '
 import json,sys
 v=json.load(sys.stdin)
@@ -281,6 +283,9 @@ for a in v.get("account_details", []):
             print(c.get("leader", "nats2"), s["config"]["num_replicas"], current)
 ')
 read -r victim replicas current <<<"${leader:-nats2 0 0}"
+[ "$current" = 2 ] && break
+sleep 0.5
+done
 [ "$replicas" = 3 ] || fail "TAONET_LEDGER has $replicas replicas, expected 3"
 [ "$current" = 2 ] || fail "TAONET_LEDGER: $current of its 2 followers current (routes between the nodes?)"
 case $victim in nats1 | nats2 | nats3) ;; *) victim=nats2 ;; esac
