@@ -114,3 +114,26 @@ pub async fn query(
     };
     Ok(bus::rpc::query(client, &bus::subjects::query(service, name), &args, &opts).await?)
 }
+
+/// Polls `service`'s `op` query until the saga `op` started is done or
+/// failed (the amm's stakes, governance's registrations).
+pub async fn wait_for_op(
+    c: &async_nats::Client,
+    service: &str,
+    op: &str,
+    limit: std::time::Duration,
+) -> Result<serde_json::Value> {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(20);
+    loop {
+        let v = query(c, service, "op", serde_json::json!({"op": op})).await?;
+        if v["status"] != "pending" {
+            return Ok(v);
+        }
+        if started.elapsed() > limit {
+            anyhow::bail!("operation {op} still pending after {limit:?}; check later with the {service} service's op query");
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(500));
+    }
+}

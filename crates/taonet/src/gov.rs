@@ -17,7 +17,7 @@ use clap::{Args, Subcommand};
 use governance_core::{AdminAction, CommandBody as G, GlobalParam, Hyperparameter};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A hyperparameter as `--param NAME --value V`.
 #[derive(Args, Debug, Clone)]
@@ -357,7 +357,8 @@ fn send(
         let accepted = client::send(&c, &key, "governance", name, body, op.clone()).await?;
         match op {
             Some(op) if wait && !signer.no_wait => {
-                wait_for_op(&c, &op, Duration::from_secs(signer.wait_secs)).await
+                client::wait_for_op(&c, "governance", &op, Duration::from_secs(signer.wait_secs))
+                    .await
             }
             _ => anyhow::Ok(json!({"status": "accepted", "op": op, "accepted": accepted})),
         }
@@ -368,23 +369,6 @@ fn send(
         bail!("{}", v["code"].as_str().unwrap_or("Failed"));
     }
     Ok(())
-}
-
-/// Polls governance's `op` query until the saga is done or failed.
-pub async fn wait_for_op(c: &async_nats::Client, op: &str, limit: Duration) -> Result<Value> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(20);
-    loop {
-        let v = client::query(c, "governance", "op", json!({"op": op})).await?;
-        if v["status"] != "pending" {
-            return Ok(v);
-        }
-        if started.elapsed() > limit {
-            bail!("operation {op} still pending after {limit:?}; check later with `taonet` governance op query");
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(500));
-    }
 }
 
 fn query(nats_url: &str, name: &str, args: Value) -> Result<Value> {

@@ -16,7 +16,7 @@ use clap::{Args, Subcommand};
 use keys::AccountId;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Which wallet signs, and whether to wait for the outcome.
 #[derive(Args, Debug, Clone)]
@@ -283,7 +283,7 @@ pub fn stake(wallet_dir: &Path, nats_url: &str, cmd: StakeCmd) -> Result<()> {
         if signer.no_wait {
             return anyhow::Ok(json!({"op": op, "status": "accepted", "accepted": accepted}));
         }
-        wait_for_op(&c, &op, Duration::from_secs(signer.wait_secs)).await
+        client::wait_for_op(&c, "amm", &op, Duration::from_secs(signer.wait_secs)).await
     })?;
     let failed = v["status"] == "failed";
     print_json(&v);
@@ -295,23 +295,6 @@ pub fn stake(wallet_dir: &Path, nats_url: &str, cmd: StakeCmd) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Polls the amm's `op` query until the operation is done or failed.
-pub async fn wait_for_op(c: &async_nats::Client, op: &str, limit: Duration) -> Result<Value> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(20);
-    loop {
-        let v = client::query(c, "amm", "op", json!({"op": op})).await?;
-        if v["status"] != "pending" {
-            return Ok(v);
-        }
-        if started.elapsed() > limit {
-            bail!("operation {op} still pending after {limit:?} (is the ledger running?); check later with the amm's op query");
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(500));
-    }
 }
 
 fn list(wallet_dir: &Path, nats_url: &str, wallet: &str, as_json: bool) -> Result<()> {
