@@ -141,4 +141,71 @@ fn main() {
     );
     black_box(d);
     amm.check_invariants().unwrap();
+
+    stake_decisions();
+}
+
+/// The amm's share of one end-to-end stake (`AddStake` then the ledger's
+/// `StakeFunded`, decide + evolve) on a hotkey that already has `holders`
+/// nominators: the stake bench of docs/benchmarks.md §6 uses 1000.
+fn stake_decisions() {
+    for holders in [10u32, 1_000, 10_000] {
+        let mut amm = Amm::default();
+        amm.handle(&Command::new(
+            Origin::Genesis,
+            CommandBody::ApplyGenesis(AmmGenesis {
+                params: AmmParams::default(),
+                subnets: vec![GenesisSubnet {
+                    netuid: 1,
+                    owner: a(1),
+                    owner_hotkey: a(2),
+                    tao_reserve: 1_000_000_000_000_000,
+                    alpha_reserve: 1_000_000_000_000_000,
+                    first_emission_block: Some(1),
+                    emission_enabled: true,
+                    neurons: vec![GenesisNeuron {
+                        hotkey: a(100),
+                        owner: a(101),
+                    }],
+                    tempo: None,
+                }],
+            }),
+        ))
+        .unwrap();
+        let mut op = 0u64;
+        let mut stake = |amm: &mut Amm, who: u32| {
+            op += 1;
+            let id = format!("s{op}");
+            amm.handle(&Command::new(
+                Origin::Signed(a(1_000 + who)),
+                CommandBody::AddStake {
+                    op: id.clone(),
+                    hotkey: a(100),
+                    netuid: 1,
+                    amount: 1_000_000_000,
+                    limit_price: None,
+                    allow_partial: false,
+                },
+            ))
+            .unwrap();
+            amm.handle(&Command::new(
+                Origin::Peer(Peer::Ledger),
+                CommandBody::StakeFunded { op: id },
+            ))
+            .unwrap();
+        };
+        for who in 0..holders {
+            stake(&mut amm, who);
+        }
+        let n = 2_000u32;
+        let start = Instant::now();
+        for i in 0..n {
+            stake(&mut amm, i % holders);
+        }
+        let per = start.elapsed().as_secs_f64() / f64::from(n);
+        println!(
+            "stake decision (AddStake + StakeFunded), {holders:>6} holders on the hotkey: {:.1} us",
+            per * 1e6
+        );
+    }
 }

@@ -428,6 +428,11 @@ pub struct Tx<'a> {
     pub events: Vec<AmmEvent>,
     /// Pools whose value changed: their stake weights may have.
     pub touched: BTreeSet<(u16, AccountId)>,
+    /// Holders whose own shares changed, as (netuid, hotkey, coldkey).
+    pub holders_changed: BTreeSet<(u16, AccountId, AccountId)>,
+    /// Pools whose value moved without their shares (credits, a removal):
+    /// every holder's value may have changed.
+    pub revalued: BTreeSet<(u16, AccountId)>,
     /// Every stake weight must be re-checked (TaoWeight changed).
     pub touched_all: bool,
     /// Stake weights that may have changed without a pool changing (a
@@ -464,6 +469,8 @@ impl<'a> Tx<'a> {
             ck_burn: base.ck_burn,
             events: Vec::new(),
             touched: BTreeSet::new(),
+            holders_changed: BTreeSet::new(),
+            revalued: BTreeSet::new(),
             touched_all: false,
             touched_weights: BTreeSet::new(),
         }
@@ -639,8 +646,10 @@ impl<'a> Tx<'a> {
         for c in dropped {
             if c != coldkey {
                 self.unindex(c, netuid, hotkey);
+                self.holders_changed.insert((netuid, hotkey, c));
             }
         }
+        self.holders_changed.insert((netuid, hotkey, coldkey));
         self.positions
             .or_insert_with(coldkey, BTreeSet::new)
             .insert((netuid, hotkey));
@@ -672,6 +681,7 @@ impl<'a> Tx<'a> {
         if gone {
             self.unindex(coldkey, netuid, hotkey);
         }
+        self.holders_changed.insert((netuid, hotkey, coldkey));
         self.touched.insert((netuid, hotkey));
     }
 
@@ -679,6 +689,7 @@ impl<'a> Tx<'a> {
         self.pools
             .or_insert_with((netuid, hotkey), SharePool::default)
             .credit(alpha);
+        self.revalued.insert((netuid, hotkey));
         self.touched.insert((netuid, hotkey));
     }
 
@@ -1034,6 +1045,7 @@ impl<'a> Tx<'a> {
                 self.unindex(c, netuid, key.1);
             }
             self.pools.remove(&key);
+            self.revalued.insert(key);
             self.touched.insert(key);
         }
         for key in self.pots.keys_in((netuid, 0)..=(netuid, u64::MAX)) {

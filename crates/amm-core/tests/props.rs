@@ -782,6 +782,31 @@ impl Run {
             }
         }
         weights_are_reported(&self.h);
+        coldkey_alpha_is_reported(&self.h);
+    }
+}
+
+/// Governance's mirror of each coldkey's alpha per subnet equals the amm's,
+/// up to rounding dust another holder's deposit or withdrawal can add (it
+/// never overstates; see `report_stakes`).
+fn coldkey_alpha_is_reported(h: &Harness) {
+    let amm = &h.amm;
+    let mut keys: std::collections::BTreeSet<(keys::AccountId, u16)> =
+        amm.reported_coldkey_alpha.keys().copied().collect();
+    for ((n, _), p) in &amm.pools {
+        keys.extend(p.shares.keys().map(|c| (*c, *n)));
+    }
+    for (c, n) in keys {
+        let told = amm
+            .reported_coldkey_alpha
+            .get(&(c, n))
+            .copied()
+            .unwrap_or(0);
+        let actual = amm.coldkey_alpha(&c, n);
+        assert!(
+            told <= actual && actual - told <= 2,
+            "alpha of {c} on {n}: told {told}, holds {actual}"
+        );
     }
 }
 

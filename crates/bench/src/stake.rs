@@ -9,6 +9,10 @@
 //! that op reaches a plain NATS subscriber of the amm's event subject, i.e.
 //! after both services have made every step durable and published it.
 //! One warm-up stake runs end to end before each measured run.
+//!
+//! Diagnosis only: with `TAONET_BENCH_MEMSTORE` set, both services run on the
+//! in-memory store instead of sled (no disk, no durability), which shows how
+//! much of the latency the group commits' appends and flushes are.
 
 use super::*;
 use amm_core::{AmmEvent, AmmGenesis, CommandBody as AmmCmd, GenesisNeuron, GenesisSubnet};
@@ -25,6 +29,9 @@ pub struct StakeRun {
     pub wall_s: f64,
     pub lat_us: Vec<u32>,
     pub accept_us: Vec<u32>,
+    /// Per stage, sorted: send → the amm's `StakeRequested` published,
+    /// → the ledger's `StakeFunded` published, → the amm's `OpCompleted`.
+    pub stage_us: [Vec<u32>; 3],
 }
 
 impl StakeRun {
@@ -102,7 +109,11 @@ pub async fn run(
     let (sd_tx, sd_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     {
-        let store: Arc<dyn EventStore> = Arc::new(SledStore::open(&dir.path().join("ledger"))?);
+        let store: Arc<dyn EventStore> = if std::env::var_os("TAONET_BENCH_MEMSTORE").is_some() {
+            Arc::new(store::mem::MemStore::new())
+        } else {
+            Arc::new(SledStore::open(&dir.path().join("ledger"))?)
+        };
         let cfg = ServiceConfig::new(url, dir.path().join("ledger-data"));
         tasks.push(tokio::spawn(ledger::run(
             cfg,
@@ -110,7 +121,11 @@ pub async fn run(
             ledger_g,
             sd_rx.clone(),
         )));
-        let store: Arc<dyn EventStore> = Arc::new(SledStore::open(&dir.path().join("amm"))?);
+        let store: Arc<dyn EventStore> = if std::env::var_os("TAONET_BENCH_MEMSTORE").is_some() {
+            Arc::new(store::mem::MemStore::new())
+        } else {
+            Arc::new(SledStore::open(&dir.path().join("amm"))?)
+        };
         let cfg = ServiceConfig::new(url, dir.path().join("amm-data"));
         tasks.push(tokio::spawn(amm::run(cfg, store, amm_g, sd_rx)));
     }
@@ -176,13 +191,38 @@ pub async fn run(
     // Completion times by op, from the amm's published events.
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let done: Arc<Mutex<(Vec<u32>, usize)>> = Arc::new(Mutex::new((Vec::with_capacity(n), 0)));
+    // When each op's StakeRequested and StakeFunded were seen (by op).
+    let stages: Arc<Mutex<HashMap<String, [Option<Instant>; 2]>>> =
+        Arc::new(Mutex::new(HashMap::new()));
+    let stage_us: Arc<Mutex<[Vec<u32>; 3]>> = Arc::new(Mutex::new(Default::default()));
     let mut sub = client
         .subscribe(bus::subjects::events("amm"))
         .await
         .map_err(|e| anyhow!("subscribe: {e}"))?;
+    let mut ledger_sub = client
+        .subscribe(bus::subjects::event("ledger", "StakeFunded"))
+        .await
+        .map_err(|e| anyhow!("subscribe: {e}"))?;
+    let ledger_watcher = {
+        let stages = stages.clone();
+        tokio::spawn(async move {
+            while let Some(m) = ledger_sub.next().await {
+                let Ok(env) = codec::decode_envelope(&m.payload) else {
+                    continue;
+                };
+                if let Ok(ledger_core::LedgerEvent::StakeFunded(e)) =
+                    ledger_core::LedgerEvent::from_envelope(&env)
+                {
+                    stages.lock().unwrap().entry(e.op).or_default()[1] = Some(Instant::now());
+                }
+            }
+        })
+    };
     let watcher = {
         let sent_at = sent_at.clone();
         let done = done.clone();
+        let stages = stages.clone();
+        let stage_us = stage_us.clone();
         tokio::spawn(async move {
             let mut seen = 0usize;
             while let Some(m) = sub.next().await {
@@ -190,6 +230,13 @@ pub async fn run(
                     continue;
                 };
                 let (op, ok) = match env.event_type.as_str() {
+                    "StakeRequested" => {
+                        if let Ok(AmmEvent::StakeRequested(e)) = AmmEvent::from_envelope(&env) {
+                            stages.lock().unwrap().entry(e.op).or_default()[0] =
+                                Some(Instant::now());
+                        }
+                        continue;
+                    }
                     "OpCompleted" | "StakeFailed" => match AmmEvent::from_envelope(&env) {
                         Ok(AmmEvent::OpCompleted(e)) => (e.op, true),
                         Ok(AmmEvent::StakeFailed(e)) => (e.op, false),
@@ -200,9 +247,19 @@ pub async fn run(
                 let Some(t) = sent_at.lock().unwrap().get(&op).copied() else {
                     continue;
                 };
+                let now = Instant::now();
+                if ok {
+                    if let Some([Some(a), Some(b)]) = stages.lock().unwrap().remove(&op) {
+                        let us = |d: Duration| d.as_micros().min(u32::MAX as u128) as u32;
+                        let mut st = stage_us.lock().unwrap();
+                        st[0].push(us(a.saturating_duration_since(t)));
+                        st[1].push(us(b.saturating_duration_since(a)));
+                        st[2].push(us(now.saturating_duration_since(b)));
+                    }
+                }
                 let mut d = done.lock().unwrap();
                 if ok {
-                    d.0.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    d.0.push(now.duration_since(t).as_micros().min(u32::MAX as u128) as u32);
                 } else {
                     d.1 += 1;
                 }
@@ -265,6 +322,7 @@ pub async fn run(
     }
     let wall_s = started.elapsed().as_secs_f64();
     watcher.abort();
+    ledger_watcher.abort();
     sd_tx.send_replace(true);
     for t in tasks {
         t.await?.map_err(|e| anyhow!("service: {e}"))?;
@@ -276,6 +334,10 @@ pub async fn run(
     let (mut lat_us, failed) = std::mem::take(&mut *done.lock().unwrap());
     lat_us.sort_unstable();
     accept_us.sort_unstable();
+    let mut stage_us = std::mem::take(&mut *stage_us.lock().unwrap());
+    for v in &mut stage_us {
+        v.sort_unstable();
+    }
     Ok(StakeRun {
         rate,
         sent: n,
@@ -284,6 +346,7 @@ pub async fn run(
         wall_s,
         lat_us,
         accept_us,
+        stage_us,
     })
 }
 
@@ -313,6 +376,28 @@ pub fn table(rows: &[StakeRun]) -> String {
             StakeRun::pct(&r.lat_us, 1.0),
             StakeRun::pct(&r.accept_us, 0.5),
             StakeRun::pct(&r.accept_us, 0.99),
+        ));
+    }
+    s.push_str(
+        "\nBy stage (p50 / p99): send → the amm's `StakeRequested` seen; → the ledger's \
+         `StakeFunded` seen; → the amm's `OpCompleted` seen.\n\n\
+         | offered stakes/s | to StakeRequested | to StakeFunded | to OpCompleted |\n\
+         |---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let st = |i: usize| {
+            format!(
+                "{:.1} / {:.1} ms",
+                StakeRun::pct(&r.stage_us[i], 0.5),
+                StakeRun::pct(&r.stage_us[i], 0.99)
+            )
+        };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.rate,
+            st(0),
+            st(1),
+            st(2)
         ));
     }
     s

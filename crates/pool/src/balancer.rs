@@ -12,7 +12,7 @@ use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::bigpow::pow_ratio_scaled;
+use crate::fastpow::{pow_ratio_scaled_u64, PowU64};
 use crate::fixed64::{self, ONE};
 use crate::perquintill::{Perquintill, ACCURACY};
 
@@ -70,7 +70,8 @@ impl Balancer {
 
     /// `(x / (x + dx))^(w1/w2)` when `base_quote`, else `^(w2/w1)`, as `U64F64`.
     ///
-    /// The power is `pow_ratio_scaled` at 10^18 scale, converted through a `u64` (a result that
+    /// The power is `pow_ratio_scaled` at 10^18 scale (through the certified fast front end
+    /// [`crate::fastpow`], bit-identical to the big-integer kernel), converted through a `u64` (a result that
     /// does not fit gives 0, as upstream) and capped at 1 for a non-negative `dx`.
     pub fn exp_scaled(&self, x: u64, dx: i128, base_quote: bool) -> U64F64 {
         let x_plus_dx = if dx >= 0 {
@@ -99,18 +100,18 @@ impl Balancer {
                 Err(_) => fixed64::ZERO,
             };
         }
-        let w1 = BigUint::from(self.base_weight().deconstruct());
-        let w2 = BigUint::from(self.quote_weight().deconstruct());
-        let (exp_num, exp_den) = if base_quote { (&w1, &w2) } else { (&w2, &w1) };
-        let result = pow_ratio_scaled(
-            &BigUint::from(x),
-            &BigUint::from(x_plus_dx),
+        let w1 = self.base_weight().deconstruct();
+        let w2 = self.quote_weight().deconstruct();
+        let (exp_num, exp_den) = if base_quote { (w1, w2) } else { (w2, w1) };
+        let result = pow_ratio_scaled_u64(
+            u128::from(x),
+            u128::from(x_plus_dx),
             exp_num,
             exp_den,
             EXP_PRECISION,
-            &BigUint::from(ACCURACY),
+            ACCURACY,
         );
-        if let Some(result_u64) = result.as_ref().and_then(|r| r.to_u64()) {
+        if let PowU64::Fits(result_u64) = result {
             let value =
                 fixed64::safe_div(fixed64::from_u64(result_u64), fixed64::from_u64(ACCURACY));
             return if dx >= 0 { value.min(ONE) } else { value };
@@ -177,22 +178,19 @@ impl Balancer {
     /// `reserve · ((num/den)^(w/1) − 1)` where the power comes from `pow_ratio_scaled` on the raw
     /// bits of two prices (shared body of the two limit-delta functions).
     fn delta_to_price(num: U64F64, den: U64F64, weight: Perquintill, reserve: u64) -> u64 {
-        let scale = BigUint::from(ACCURACY);
-        let result = pow_ratio_scaled(
-            &BigUint::from(num.to_bits()),
-            &BigUint::from(den.to_bits()),
-            &BigUint::from(weight.deconstruct()),
-            &BigUint::from(ACCURACY),
+        let result = pow_ratio_scaled_u64(
+            num.to_bits(),
+            den.to_bits(),
+            weight.deconstruct(),
+            ACCURACY,
             DELTA_PRECISION,
-            &scale,
+            ACCURACY,
         );
-        let Some(result) = result else {
-            return 0;
-        };
-        let exp_fixed = match result.to_u64() {
-            Some(v) => fixed64::from_u64(v),
-            // A BigUint that is not a u64 is above u64::MAX (it is never negative).
-            None => fixed64::from_u64(u64::MAX),
+        let exp_fixed = match result {
+            PowU64::Undefined => return 0,
+            PowU64::Fits(v) => fixed64::from_u64(v),
+            // A result that is not a u64 is above u64::MAX (it is never negative).
+            PowU64::TooLarge => fixed64::from_u64(u64::MAX),
         };
         let factor = fixed64::sub(
             fixed64::safe_div(exp_fixed, fixed64::from_u64(ACCURACY)),

@@ -7,6 +7,7 @@
 //! - [`fixed64`]: `U64F64` multiply/divide/saturate on raw bits with substrate-fixed rounding.
 //! - [`perquintill`]: the Perquintill weight type with Substrate's `from_rational` rounding.
 //! - [`bigpow`]: `safe_bigmath::SafeInt::pow_ratio_scaled`, the big-integer power kernel.
+//! - [`fastpow`]: a certified 128-bit fixed-point front end of it (same results, ~2000x faster).
 //! - [`balancer`]: the Balancer curve: exponent factors, price, limit deltas, weight re-solve.
 //! - [`pool`]: [`Pool`], one swap step with fee, limit price, partial fill, minimum reserve and
 //!   input cap; liquidity injection; max-amount-with-limit helpers.
@@ -18,6 +19,8 @@
 pub mod balancer;
 pub mod bigpow;
 pub mod calc;
+pub mod fastpow;
+mod fastpow_tables;
 pub mod fixed64;
 pub mod perquintill;
 pub mod pool;

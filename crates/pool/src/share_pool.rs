@@ -19,7 +19,7 @@
 //! shares, and an `apply_*` that takes the quoted numbers, so an event-sourced
 //! caller records the quote in its event and replays without recomputing.
 
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
@@ -60,6 +60,9 @@ pub fn mul_div_ceil(a: u128, b: u128, c: u128) -> Option<u128> {
     if c == 0 {
         return None;
     }
+    if let Some(p) = a.checked_mul(b) {
+        return Some(p / c + u128::from(p % c != 0));
+    }
     let n = BigUint::from(a) * BigUint::from(b);
     let c = BigUint::from(c);
     ((&n + &c - 1u32) / c).to_u128()
@@ -67,22 +70,28 @@ pub fn mul_div_ceil(a: u128, b: u128, c: u128) -> Option<u128> {
 
 /// One share pool. `K` is the holder key (a coldkey).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(bound(serialize = "K: Serialize", deserialize = "K: Deserialize<'de> + Ord"))]
-pub struct SharePool<K: Ord> {
+#[serde(bound(
+    serialize = "K: Serialize + Ord + Clone",
+    deserialize = "K: Deserialize<'de> + Ord + Clone"
+))]
+pub struct SharePool<K: Ord + Clone> {
     /// `TotalHotkeyAlpha`: the alpha the pool holds (RAO).
     pub value: u64,
     /// `TotalHotkeyShares`: always the exact sum of `shares`.
     pub denominator: u128,
-    /// Per-holder shares (no zero entries).
-    pub shares: BTreeMap<K, u128>,
+    /// Per-holder shares (no zero entries). A persistent map: a hotkey can
+    /// have many thousands of nominators, and the amm's transactions copy a
+    /// pool before changing it, which must not cost a copy of every holder.
+    /// It serialises exactly as a `BTreeMap` (entries in key order).
+    pub shares: OrdMap<K, u128>,
 }
 
-impl<K: Ord> Default for SharePool<K> {
+impl<K: Ord + Clone> Default for SharePool<K> {
     fn default() -> Self {
         SharePool {
             value: 0,
             denominator: 0,
-            shares: BTreeMap::new(),
+            shares: OrdMap::new(),
         }
     }
 }

@@ -61,7 +61,10 @@
 //! chosen at run time by CPU detection ([`Isa`]). The kernels are integer (and binary64, for
 //! the guesses only) code whose results do not depend on how the compiler vectorizes them,
 //! and each copy computes the same function; `epoch::tests` runs every copy the CPU supports
-//! against the reference, in debug and (`cargo test --release`) vectorized builds.
+//! against the reference, in debug and (`cargo test --release`) vectorized builds. One kernel
+//! is written with AVX-512 intrinsics for the AVX-512 copy ([`bracket_pass_avx512`], the
+//! weighted median's pass: the compiler's code for the portable loop blends each masked
+//! update separately); `tests::median_kernels_match_the_oracle` checks both versions.
 
 use fixed::types::{I32F32, I64F64};
 
@@ -108,12 +111,22 @@ fn mulp(a: u64, b: u64) -> u64 {
 #[inline(always)]
 fn mulk(k: u64, b: u64) -> u64 {
     debug_assert!(k < ONE_BITS && b <= ONE_BITS);
-    let p = (k * (b & LO)) >> 32;
+    // `k & LO` is `k`; the mask lets the compiler use a 32 × 32 → 64-bit vector product.
+    let p = ((k & LO) * (b & LO)) >> 32;
     if b > LO {
         k
     } else {
         p
     }
+}
+
+/// `k`, hidden from the optimizer. The fast loops are entered after a test `k < 2³²`, from
+/// which the compiler would drop [`mulk`]'s mask `k & LO`, and with it the knowledge that a
+/// 32 × 32 → 64-bit vector product suffices (it then emits a full 64-bit product, several
+/// times slower). The value is unchanged.
+#[inline(always)]
+fn opaque(k: u64) -> u64 {
+    std::hint::black_box(k) & LO
 }
 
 /// `fixed_proportion_to_u16(x)` for `x ∈ P`: `floor(x·65535 / 2³²)`.
@@ -150,6 +163,25 @@ impl DivCols {
             let xf = f64::from_bits(x | MAGIC_BITS) - MAGIC;
             df[j] = xf * SCALE;
             inv[j] = ONE_BITS as f64 / xf;
+        }
+    }
+}
+
+/// A view of `n` prepared divisors of a [`DivCols`].
+#[derive(Clone, Copy)]
+struct Divs<'a> {
+    d: &'a [u64],
+    df: &'a [f64],
+    inv: &'a [f64],
+}
+
+impl<'a> Divs<'a> {
+    #[inline(always)]
+    fn of(c: &'a DivCols, n: usize) -> Self {
+        Divs {
+            d: &c.d[..n],
+            df: &c.df[..n],
+            inv: &c.inv[..n],
         }
     }
 }
@@ -242,6 +274,8 @@ pub(crate) struct Workspace {
     bond_keep: Vec<u32>,
     /// Per-row scratch.
     row_u16: Vec<u16>,
+    /// EMA factor rows (see `ema_row`), `3 × n`.
+    fac: Vec<u32>,
     /// Weighted median: offsets into `w` and stakes of the staked rows, the bucket members
     /// of a block of columns and one selection window.
     staked_off: Vec<usize>,
@@ -441,15 +475,98 @@ fn topk(stake: &[I32F32], k: usize) -> Vec<bool> {
     result
 }
 
+/// At most this many missing columns inside a row's span for [`scatter_runs`].
+const MAX_GAPS: usize = 32;
+
 /// Scatter one stored row into a dense row of width `n` (zeroing the columns it lacks);
 /// `false` if its columns are not strictly increasing. Columns ≥ n are dropped.
 ///
-/// Rows are mostly runs of consecutive columns (all of them, or all but a few): a row of `n`
-/// entries with columns `0..n` is copied directly, and otherwise each chunk of 16 entries of a
-/// strictly increasing row is one run exactly when its last column is its first plus 15, and
-/// is then copied in bulk.
+/// Rows are mostly runs of consecutive columns (all of them, or all but a few): a row whose
+/// span `first..=last` (inside `0..n`) lacks at most [`MAX_GAPS`] columns is copied run by
+/// run ([`scatter_runs`]), others by [`scatter_chunks`].
 #[inline(always)]
 fn scatter_row<T: Copy + Default + From<u16>>(src: &[(u16, u16)], dst: &mut [T]) -> bool {
+    let (n, len) = (dst.len(), src.len());
+    let (Some(a), Some(b)) = (src.first(), src.last()) else {
+        dst.fill(T::default());
+        return true;
+    };
+    if near_dense(a.0, b.0, len, n) {
+        scatter_runs(src, dst)
+    } else {
+        scatter_chunks(src, dst)
+    }
+}
+
+/// Whether a row of `len` entries from column `first` to `last` lies inside `0..n` and its
+/// span lacks at most [`MAX_GAPS`] columns (it may still be unsorted).
+#[inline(always)]
+fn near_dense(first: u16, last: u16, len: usize, n: usize) -> bool {
+    let (first, last) = (first as usize, last as usize);
+    last < n && first <= last && last - first + 1 >= len && last - first + 1 - len <= MAX_GAPS
+}
+
+/// [`scatter_row`] for a non-empty row whose columns are below `n = dst.len() ≤ 65535`, as
+/// maximal runs of consecutive columns, each written with one bulk copy that also checks it.
+///
+/// Why it is exact. A run starting at position `p` with column `c0` is the longest stretch
+/// `p..e` with `src[q].0 = q + (c0 − p)`; if the row is strictly increasing, `src[q].0 − q` is
+/// non-decreasing, so that predicate holds on a prefix of `p..` and a binary search finds `e`
+/// (capped so that the run fits below `n`). Whatever the row, the copy checks every column of
+/// the run against `q + (c0 − p)` (so a run is really consecutive), and each run must start
+/// above the last column written (`c0 ≥ next`). A row that passes both is therefore strictly
+/// increasing and its cells are the runs' values with zeros between, exactly the scatter;
+/// and a strictly increasing row passes (its runs are consecutive and increasing). Each run
+/// advances `p`, so the loop ends.
+#[inline(always)]
+fn scatter_runs<T: Copy + Default + From<u16>>(src: &[(u16, u16)], dst: &mut [T]) -> bool {
+    let (n, len) = (dst.len(), src.len());
+    debug_assert!(len > 0 && n <= u16::MAX as usize);
+    let mut p = 0usize;
+    let mut next = 0usize;
+    let mut bad = 0u16;
+    while p < len {
+        let c0 = src[p].0 as usize;
+        if c0 < next || c0 >= n {
+            return false;
+        }
+        dst[next..c0].fill(T::default());
+        let d = c0.wrapping_sub(p);
+        let run = |q: usize| src[q].0 as usize == q.wrapping_add(d);
+        // The run ends at e ∈ (p, cap]: `run(p)` holds, and usually the rest is one run.
+        let cap = len.min(p + (n - c0));
+        let e = if run(cap - 1) {
+            cap
+        } else {
+            // run(lo − 1) holds and run(hi) does not: the first q > p where it fails.
+            let (mut lo, mut hi) = (p + 1, cap - 1);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if run(mid) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        let m = e - p;
+        let (s, o) = (&src[p..e], &mut dst[c0..c0 + m]);
+        for t in 0..m {
+            o[t] = T::from(s[t].1);
+            bad |= s[t].0 ^ (c0 + t) as u16;
+        }
+        next = c0 + m;
+        p = e;
+    }
+    dst[next..].fill(T::default());
+    bad == 0
+}
+
+/// [`scatter_row`] for any row: each chunk of 16 entries of a strictly increasing row is one
+/// run exactly when its last column is its first plus 15, and is then copied in bulk.
+#[inline(always)]
+fn scatter_chunks<T: Copy + Default + From<u16>>(src: &[(u16, u16)], dst: &mut [T]) -> bool {
     let n = dst.len();
     if src.len() == n {
         let src = &src[..n];
@@ -496,6 +613,45 @@ fn scatter_row<T: Copy + Default + From<u16>>(src: &[(u16, u16)], dst: &mut [T])
         dst[e.0 as usize] = T::from(e.1);
     }
     true
+}
+
+/// The row-normalized weights of a row stored with exactly the columns `0..n` (`n =
+/// dst.len()`), none masked except the diagonal column `diag` (`n` if none): the same cells as
+/// scattering it, zeroing `diag`, summing and dividing by the sum ([`divq`]), in two passes
+/// (copy, check and sum; then divide in place). `None` if the columns are not
+/// `0..n` (nothing is decided, the caller scatters the row), `Some(false)` if the sum is out
+/// of range (the engine declines), else `Some(true)`.
+#[inline(always)]
+fn full_weight_row<const FMA: bool, const NATIVE: bool>(
+    src: &[(u16, u16)],
+    diag: usize,
+    dst: &mut [u64],
+) -> Option<bool> {
+    let n = dst.len();
+    let src = &src[..n];
+    let (mut bad, mut s) = (0u32, 0u64);
+    for (p, (x, e)) in dst.iter_mut().zip(src).enumerate() {
+        *x = e.1 as u64;
+        bad |= e.0 as u32 ^ p as u32;
+        s += e.1 as u64;
+    }
+    if bad != 0 {
+        return None;
+    }
+    if diag < n {
+        s -= dst[diag];
+        dst[diag] = 0;
+    }
+    if s >= 1 << 31 {
+        return Some(false);
+    }
+    if s > 0 {
+        let (sf, inv) = (s as f64 * SCALE, inv_of(s));
+        for x in dst.iter_mut() {
+            *x = divq::<FMA, NATIVE>(*x, s, sf, inv);
+        }
+    }
+    Some(true)
 }
 
 /// Weighted medians (see the module notes) of the `C` columns `j0..j0 + C`: for each, the
@@ -602,11 +758,14 @@ const BRACKET: usize = 32;
 /// which becomes `b`; otherwise `v* > t` and the smallest value `> t` becomes `a`. Either way
 /// the bracket shrinks by at least one data value, and it closes on `v*`. The pivot is only a
 /// guess (first the stake-weighted mean, then interpolated on the stake, or the midpoint when
-/// the last pass did not halve the bracket): any pivot in `[a, b)` keeps the invariant, so its
+/// the last passes did not halve the bracket): any pivot in `[a, b)` keeps the invariant, so its
 /// (binary64) arithmetic does not affect the result.
+///
+/// With `NATIVE` (only in the AVX-512 copy, see [`bracket_pass`]) the passes use AVX-512
+/// masked operations.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn median_bracket(
+fn median_bracket<const NATIVE: bool>(
     w: &[u64],
     j0: usize,
     offs: &[usize],
@@ -616,6 +775,10 @@ fn median_bracket(
     out: &mut [u64],
 ) {
     const L: usize = BRACKET;
+    // Interpolation usually closes in a few passes; bisecting after one slow pass cost more
+    // passes than it saved (5.5 instead of 6.6 per block on the bench), but after a few it
+    // bounds the worst case.
+    const STALL: u8 = 4;
     let out = &mut out[..L];
     if offs.is_empty() {
         out.fill(0);
@@ -643,7 +806,8 @@ fn median_bracket(
     }
     let mut ca = [0i64; L]; // C(< a)
     let mut cb = [total; L]; // C(b)
-    let mut halve = [false; L]; // bisect next (the last pass did not halve the bracket)
+                             // Passes in a row that did not halve the bracket; from STALL on, the next pivot bisects.
+    let mut stall = [0u8; L];
     let mut first = true;
     let mut t = [0u64; L];
     let mut c = [0i64; L];
@@ -658,12 +822,12 @@ fn median_bracket(
                 a[l]
             } else if first {
                 // The stake-weighted mean, clamped into [a, b).
-                ((mean[l] / total as f64) as u64).clamp(a[l], b[l] - 1)
-            } else if halve[l] {
+                guess_u64(mean[l] / total as f64).clamp(a[l], b[l] - 1)
+            } else if stall[l] >= STALL {
                 a[l] + (span - 1) / 2
             } else {
                 let f = (minority - ca[l]) as f64 / (cb[l] - ca[l]) as f64;
-                a[l] + ((span as f64 * f) as u64).min(span - 1)
+                a[l] + guess_u64(span as f64 * f).min(span - 1)
             };
         }
         if !open {
@@ -673,16 +837,12 @@ fn median_bracket(
         c.fill(0);
         pred.fill(0);
         succ.fill(u64::MAX);
-        for (&off, &s) in offs.iter().zip(stakes) {
-            let x = &w[off + j0..off + j0 + L];
-            // m = all ones where x ≤ t (integer masks vectorize best).
-            for l in 0..L {
-                let m = ((x[l] <= t[l]) as u64).wrapping_neg();
-                c[l] += s & m as i64;
-                pred[l] = pred[l].max(x[l] & m);
-                succ[l] = succ[l].min(x[l] | m);
-            }
+        // Vectors of 8 columns that are all closed are skipped (their results are unused).
+        let mut live = [false; L / 8];
+        for (l, (x, y)) in a.iter().zip(&b).enumerate() {
+            live[l / 8] |= x != y;
         }
+        bracket_pass::<NATIVE>(w, j0, offs, stakes, &t, live, &mut c, &mut pred, &mut succ);
         for l in 0..L {
             let span = b[l] - a[l];
             if span == 0 {
@@ -695,10 +855,136 @@ fn median_bracket(
                 a[l] = succ[l];
                 ca[l] = c[l];
             }
-            halve[l] = b[l] - a[l] > span / 2;
+            stall[l] = if b[l] - a[l] > span / 2 {
+                stall[l].saturating_add(1)
+            } else {
+                0
+            };
         }
     }
     out.copy_from_slice(&a);
+}
+
+/// One pass of [`median_bracket`] over the staked rows at the pivots `t`: per column `l`, adds
+/// to `c[l]` the stake of the values `≤ t[l]`, raises `pred[l]` to the largest such value and
+/// lowers `succ[l]` to the smallest value `> t[l]` (the caller starts them at 0, 0 and
+/// `u64::MAX`).
+///
+/// `NATIVE` must only be set when the CPU supports AVX-512 F: it is the `WIDE` flag of
+/// [`run_impl`], which is true only in [`run_avx512`] (entered after `avx512_detected()`),
+/// and the tests pass it only after checking `avx512_detected()`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn bracket_pass<const NATIVE: bool>(
+    w: &[u64],
+    j0: usize,
+    offs: &[usize],
+    stakes: &[i64],
+    t: &[u64; BRACKET],
+    live: [bool; BRACKET / 8],
+    c: &mut [i64; BRACKET],
+    pred: &mut [u64; BRACKET],
+    succ: &mut [u64; BRACKET],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if NATIVE {
+        debug_assert!(avx512_detected());
+        // SAFETY: the function's only requirement is that the CPU supports AVX-512 F, which
+        // holds whenever `NATIVE` is set (see above).
+        unsafe { bracket_pass_avx512(w, j0, offs, stakes, t, live, c, pred, succ) };
+        return;
+    }
+    let _ = live; // the portable loop computes every column
+    for (&off, &s) in offs.iter().zip(stakes) {
+        let x = &w[off + j0..off + j0 + BRACKET];
+        // m = all ones where x ≤ t (integer masks vectorize best).
+        for l in 0..BRACKET {
+            let m = ((x[l] <= t[l]) as u64).wrapping_neg();
+            c[l] += s & m as i64;
+            pred[l] = pred[l].max(x[l] & m);
+            succ[l] = succ[l].min(x[l] | m);
+        }
+    }
+}
+
+/// [`bracket_pass`] with AVX-512 masked operations: per row and vector of 8 columns, one
+/// compare and three merge-masked updates (the compiler's code for the portable loop blends
+/// each update separately).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+fn bracket_pass_avx512(
+    w: &[u64],
+    j0: usize,
+    offs: &[usize],
+    stakes: &[i64],
+    t: &[u64; BRACKET],
+    live: [bool; BRACKET / 8],
+    c: &mut [i64; BRACKET],
+    pred: &mut [u64; BRACKET],
+    succ: &mut [u64; BRACKET],
+) {
+    use std::arch::x86_64::*;
+    const V: usize = BRACKET / 8;
+    let mut tv = [_mm512_setzero_si512(); V];
+    let mut cv = tv;
+    let mut pv = tv;
+    let mut sv = tv;
+    for q in 0..V {
+        // SAFETY: each array has BRACKET = 8·V elements, so elements 8q..8q + 8 are in
+        // bounds; unaligned loads have no alignment requirement.
+        unsafe {
+            tv[q] = _mm512_loadu_si512(t.as_ptr().add(8 * q).cast());
+            cv[q] = _mm512_loadu_si512(c.as_ptr().add(8 * q).cast());
+            pv[q] = _mm512_loadu_si512(pred.as_ptr().add(8 * q).cast());
+            sv[q] = _mm512_loadu_si512(succ.as_ptr().add(8 * q).cast());
+        }
+    }
+    if live.iter().all(|&l| l) {
+        for (&off, &s) in offs.iter().zip(stakes) {
+            let x = &w[off + j0..off + j0 + BRACKET];
+            let s = _mm512_set1_epi64(s);
+            for q in 0..V {
+                // SAFETY: `x` has BRACKET elements (the slice above is bounds-checked).
+                let xv = unsafe { _mm512_loadu_si512(x.as_ptr().add(8 * q).cast()) };
+                let le = _mm512_cmple_epu64_mask(xv, tv[q]);
+                cv[q] = _mm512_mask_add_epi64(cv[q], le, cv[q], s);
+                pv[q] = _mm512_mask_max_epu64(pv[q], le, pv[q], xv);
+                sv[q] = _mm512_mask_min_epu64(sv[q], !le, sv[q], xv);
+            }
+        }
+    } else {
+        // Only the live vectors, one at a time (the last passes of a block have few).
+        for q in (0..V).filter(|&q| live[q]) {
+            let (tq, mut cq, mut pq, mut sq) = (tv[q], cv[q], pv[q], sv[q]);
+            for (&off, &s) in offs.iter().zip(stakes) {
+                let x = &w[off + j0 + 8 * q..off + j0 + 8 * q + 8];
+                // SAFETY: `x` has 8 elements (the slice above is bounds-checked).
+                let xv = unsafe { _mm512_loadu_si512(x.as_ptr().cast()) };
+                let le = _mm512_cmple_epu64_mask(xv, tq);
+                cq = _mm512_mask_add_epi64(cq, le, cq, _mm512_set1_epi64(s));
+                pq = _mm512_mask_max_epu64(pq, le, pq, xv);
+                sq = _mm512_mask_min_epu64(sq, !le, sq, xv);
+            }
+            (cv[q], pv[q], sv[q]) = (cq, pq, sq);
+        }
+    }
+    for q in 0..V {
+        // SAFETY: as for the loads above.
+        unsafe {
+            _mm512_storeu_si512(c.as_mut_ptr().add(8 * q).cast(), cv[q]);
+            _mm512_storeu_si512(pred.as_mut_ptr().add(8 * q).cast(), pv[q]);
+            _mm512_storeu_si512(succ.as_mut_ptr().add(8 * q).cast(), sv[q]);
+        }
+    }
+}
+
+/// `y` rounded to an integer, for `0 ≤ y < 2⁵¹` (the `MAGIC` trick; other values give some
+/// u64). For pivot guesses only, which the callers clamp into the bracket: unlike `as u64`
+/// (a saturating conversion), it vectorizes.
+#[inline(always)]
+fn guess_u64(y: f64) -> u64 {
+    (y + MAGIC).to_bits().wrapping_sub(MAGIC_BITS)
 }
 
 /// The smallest value `v` of `window` with `base + Σ_{x ≤ v} stake > minority` (which exists:
@@ -896,6 +1182,19 @@ fn run_impl<const WIDE: bool, const FMA: bool>(
         // The padding columns of the weights stay 0 (the median blocks read them).
         ws.w[r * ns + n..(r + 1) * ns].fill(0);
         let wrow = &mut ws.w[r * ns..r * ns + n];
+        if old_permit[i] && !liquid_mode && state.weights[i].len() == n {
+            // A full row, unmasked (the common case): straight from the stored pairs.
+            let lu = state.last_update[i];
+            let cb = ctx.commit_blocks.as_ref().map_or(u64::MAX, |c| c[i]);
+            if lu > max_reg && cb >= max_reg {
+                let diag = if owner != Some(i) { i } else { n };
+                match full_weight_row::<FMA, WIDE>(&state.weights[i], diag, wrow) {
+                    Some(true) => continue,
+                    Some(false) => return None,
+                    None => {} // not the columns 0..n: the general path below
+                }
+            }
+        }
         if old_permit[i] {
             let src = &state.weights[i];
             if !scatter_row(src, wrow) {
@@ -1016,7 +1315,7 @@ fn run_impl<const WIDE: bool, const FMA: bool>(
     if WIDE {
         let mut j0 = 0usize;
         while j0 < n {
-            median_bracket(
+            median_bracket::<WIDE>(
                 &ws.w,
                 j0,
                 &ws.staked_off,
@@ -1085,6 +1384,7 @@ fn run_impl<const WIDE: bool, const FMA: bool>(
         let s = ws.row_stake[r];
         let mut t = 0u64;
         if s > 0 && s < ONE_BITS {
+            let s = opaque(s);
             for j in 0..n {
                 let v = wrow[j].min(cons[j]);
                 t += v;
@@ -1224,18 +1524,21 @@ fn run_impl<const WIDE: bool, const FMA: bool>(
             // The row's constant factors are almost always below 2³² (1.0): a copy of the
             // loop for that case multiplies without the 1.0 tests on them.
             if s < ONE_BITS && alpha < ONE_BITS && one_minus < ONE_BITS {
-                for j in 0..n {
-                    let d = divq::<FMA, WIDE>(
-                        mulk(s, wfb(wrow[j], cons[j], beta)),
-                        da[j],
-                        fa[j],
-                        ia[j],
-                    );
-                    let b = divq::<FMA, WIDE>(brow[j] as u64, db[j], fb[j], ib[j]);
-                    let x = mulk(alpha, d) + mulk(one_minus, b);
-                    erow[j] = x;
-                    esum[j] += x;
-                    emax[j] = emax[j].max(x);
+                // The factors as rows of u32 (see `ema_row`): s, α, 1 − α.
+                if ws.fac.len() != 3 * n {
+                    ws.fac.clear();
+                    ws.fac.resize(3 * n, 0);
+                }
+                ws.fac[..n].fill(s as u32);
+                ws.fac[n..2 * n].fill(alpha as u32);
+                ws.fac[2 * n..].fill(one_minus as u32);
+                let f = &ws.fac[..];
+                let (dv, bv) = (Divs::of(&ws.div_a, n), Divs::of(&ws.div_b, n));
+                let rows = (wrow, brow, cons);
+                match beta {
+                    ONE_BITS => ema_row::<FMA, WIDE, 1>(rows, beta, f, dv, bv, erow, esum, emax),
+                    0 => ema_row::<FMA, WIDE, 0>(rows, beta, f, dv, bv, erow, esum, emax),
+                    _ => ema_row::<FMA, WIDE, 2>(rows, beta, f, dv, bv, erow, esum, emax),
                 }
             } else {
                 for j in 0..n {
@@ -1262,7 +1565,6 @@ fn run_impl<const WIDE: bool, const FMA: bool>(
             emax[j] = divq::<FMA, WIDE>(emax[j], da[j], fa[j], ia[j]);
         }
         ws.div_b.set(emax);
-        let (db, fb, ib) = (&ws.div_b.d[..n], &ws.div_b.df[..n], &ws.div_b.inv[..n]);
         ws.row_u16.resize(n, 0);
         let mut r = 0usize;
         let mut zeros = (0usize, 0usize);
@@ -1270,18 +1572,10 @@ fn run_impl<const WIDE: bool, const FMA: bool>(
             let in_rows = r < k && ws.rows[r] == i;
             if in_rows {
                 let erow = &ws.e[r * ns..r * ns + n];
-                let u = &mut ws.row_u16[..n];
-                let (mut t, mut zc, mut zl) = (0u64, 0u64, 0u64);
-                for j in 0..n {
-                    let v = divq::<FMA, WIDE>(erow[j], da[j], fa[j], ia[j]);
-                    t += mulp(v, inc[j]);
-                    u[j] = p2u16(divq::<FMA, WIDE>(v, db[j], fb[j], ib[j]));
-                    let z = is_zero_bit(erow[j]);
-                    zc += z;
-                    zl = zl.max(j as u64 & z.wrapping_neg());
-                }
+                let (dv, bv) = (Divs::of(&ws.div_a, n), Divs::of(&ws.div_b, n));
+                let (t, zc, zl) = store_row::<FMA, WIDE>(erow, inc, dv, bv, &mut ws.row_u16[..n]);
                 dividends[i] = t;
-                zeros = (zc as usize, zl as usize);
+                zeros = (zc, zl);
             }
             bonds_u16.push(if new_permit[i] {
                 if in_rows {
@@ -1344,6 +1638,85 @@ fn run_impl<const WIDE: bool, const FMA: bool>(
     })
 }
 
+/// One row of the original-Yuma bond EMA, for a row whose stake `s` and EMA factors `α`,
+/// `1 − α` are below 2³² (so [`mul32`] applies), given as the rows `f = [s; n] ++ [α; n] ++
+/// [1 − α; n]`: a factor loaded and widened per column is known to the compiler to fit in 32
+/// bits, so it multiplies with one 32 × 32 → 64-bit vector product (a broadcast constant
+/// often loses that knowledge, and the product then costs several instructions). The cells
+/// `α·safe_div(s·wfb, Δ_j) + (1 − α)·safe_div(b, B_j)`, added to the column sums and maxima.
+/// `BETA` is 0 or 1 when β is 0 or 1.0 (a copy of the loop without the other cases of
+/// [`wfb`]), else 2.
+/// The output rows are separate `&mut` arguments, which the compiler knows do not overlap (it
+/// then vectorizes without run-time overlap checks).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn ema_row<const FMA: bool, const NATIVE: bool, const BETA: u8>(
+    (w, b, cons): (&[u64], &[u32], &[u64]),
+    beta: u64,
+    f: &[u32],
+    dv: Divs<'_>,
+    bv: Divs<'_>,
+    e: &mut [u64],
+    esum: &mut [u64],
+    emax: &mut [u64],
+) {
+    let n = w.len();
+    let (b, cons) = (&b[..n], &cons[..n]);
+    let (e, esum, emax) = (&mut e[..n], &mut esum[..n], &mut emax[..n]);
+    let (da, fa, ia) = (&dv.d[..n], &dv.df[..n], &dv.inv[..n]);
+    let (db, fb, ib) = (&bv.d[..n], &bv.df[..n], &bv.inv[..n]);
+    let (fs, fa1, fm) = (&f[..n], &f[n..2 * n], &f[2 * n..3 * n]);
+    for j in 0..n {
+        let v = match BETA {
+            0 => w[j],
+            1 => w[j].min(cons[j]),
+            _ => wfb(w[j], cons[j], beta),
+        };
+        let d = divq::<FMA, NATIVE>(mul32(fs[j], v), da[j], fa[j], ia[j]);
+        let bq = divq::<FMA, NATIVE>(b[j] as u64, db[j], fb[j], ib[j]);
+        let x = mul32(fa1[j], d) + mul32(fm[j], bq);
+        e[j] = x;
+        esum[j] += x;
+        emax[j] = emax[j].max(x);
+    }
+}
+
+/// One row of the EMA normalization pass (original Yuma): for each cell `e`, `v =
+/// safe_div(e, E_j)` (the column-normalized EMA), its dividend term `Σ_j mul(v, inc_j)`, and
+/// the stored bond `fixed_proportion_to_u16(safe_div(v, M_j))` into `u` (max-upscaled by the
+/// normalized column maximum `M_j`). Returns the dividend sum, the number of zero cells and
+/// the column of the last one (for [`emit_row`]). A separate function so that the compiler
+/// knows `u` does not overlap the inputs.
+#[inline(always)]
+fn store_row<const FMA: bool, const NATIVE: bool>(
+    erow: &[u64],
+    inc: &[u64],
+    dv: Divs<'_>,
+    bv: Divs<'_>,
+    u: &mut [u16],
+) -> (u64, usize, usize) {
+    let n = erow.len();
+    let (inc, u) = (&inc[..n], &mut u[..n]);
+    let (da, fa, ia) = (&dv.d[..n], &dv.df[..n], &dv.inv[..n]);
+    let (db, fb, ib) = (&bv.d[..n], &bv.df[..n], &bv.inv[..n]);
+    let (mut t, mut zc, mut zl) = (0u64, 0u64, 0u64);
+    for j in 0..n {
+        let v = divq::<FMA, NATIVE>(erow[j], da[j], fa[j], ia[j]);
+        t += mulp(v, inc[j]);
+        u[j] = p2u16(divq::<FMA, NATIVE>(v, db[j], fb[j], ib[j]));
+        let z = is_zero_bit(erow[j]);
+        zc += z;
+        zl = zl.max(j as u64 & z.wrapping_neg());
+    }
+    (t, zc as usize, zl as usize)
+}
+
+/// [`mulk`] with the factor typed as a u32.
+#[inline(always)]
+fn mul32(k: u32, b: u64) -> u64 {
+    mulk(k as u64, b)
+}
+
 /// Weights for bonds (§4.9) from a normalized weight `w` and its column's consensus `c`:
 /// β = 0 the weight, β = 1 the clipped weight `min(w, c)`, otherwise
 /// `w + floor(β·(min(w, c) − w)/2³²) = w − ceil(β·u/2³²)` with `u = w − min(w, c) ≤ 2³²` and
@@ -1356,7 +1729,7 @@ fn wfb(w: u64, c: u64, beta: u64) -> u64 {
         w.min(c)
     } else {
         let u = w - w.min(c);
-        let p = beta * (u & LO) + if u > LO { beta << 32 } else { 0 };
+        let p = (beta & LO) * (u & LO) + if u > LO { beta << 32 } else { 0 };
         w - ((p + LO) >> 32)
     }
 }
@@ -1775,10 +2148,20 @@ mod tests {
             let mut got = vec![0u64; ns];
             let mut j0 = 0;
             while j0 < cols {
-                median_bracket(&w, j0, &offs, &stakes, total, minority, &mut got[j0..]);
+                median_bracket::<false>(&w, j0, &offs, &stakes, total, minority, &mut got[j0..]);
                 j0 += BRACKET;
             }
             prop_assert_eq!(&got[..cols], &want[..], "bracket");
+            #[cfg(target_arch = "x86_64")]
+            if avx512_detected() {
+                let mut got = vec![0u64; ns];
+                let mut j0 = 0;
+                while j0 < cols {
+                    median_bracket::<true>(&w, j0, &offs, &stakes, total, minority, &mut got[j0..]);
+                    j0 += BRACKET;
+                }
+                prop_assert_eq!(&got[..cols], &want[..], "bracket (AVX-512)");
+            }
             let mut members = vec![0u32; 4 * ks];
             let mut window = vec![(0u64, 0i64); ks + 1];
             let mut got = vec![0u64; ns];
@@ -1792,6 +2175,54 @@ mod tests {
                 j0 += 1;
             }
             prop_assert_eq!(&got[..cols], &want[..], "histogram");
+        }
+
+        /// Near-dense rows (the run-by-run path): the scatter is exact, and rows made unsorted
+        /// (a swap, a duplicate, a decrease) are refused, as by the chunked path.
+        #[test]
+        fn scatter_runs_matches_chunks(
+            n in 1usize..300,
+            span in 0usize..310,
+            start in 0usize..8,
+            holes in proptest::collection::vec(any::<u16>(), 0..40),
+            corrupt in 0usize..4,
+            at in any::<u16>(),
+        ) {
+            let mut cols: Vec<u16> = (start..start + span).map(|j| j as u16).collect();
+            for h in &holes {
+                if !cols.is_empty() {
+                    let p = *h as usize % cols.len();
+                    cols.remove(p);
+                }
+            }
+            let mut src: Vec<(u16, u16)> = cols.iter().map(|&j| (j, j.wrapping_mul(7) | 1)).collect();
+            let want: Vec<u32> = (0..n)
+                .map(|j| src.iter().find(|e| e.0 as usize == j).map_or(0, |e| e.1 as u32))
+                .collect();
+            let mut got = vec![9u32; n];
+            prop_assert!(scatter_row(&src, &mut got));
+            prop_assert_eq!(&got, &want);
+            let mut runs = vec![9u64; n];
+            if src.last().is_some_and(|e| (e.0 as usize) < n) {
+                prop_assert!(scatter_runs(&src, &mut runs));
+                prop_assert!(runs.iter().zip(&want).all(|(&a, &b)| a == b as u64));
+            }
+            if src.len() >= 2 {
+                let p = at as usize % (src.len() - 1);
+                match corrupt {
+                    0 => src.swap(p, p + 1),
+                    1 => src[p + 1].0 = src[p].0,
+                    2 => src[p + 1].0 = src[p].0.saturating_sub(1),
+                    _ => src[p].0 = src[p + 1].0.saturating_add(1),
+                }
+                let mut a = vec![0u32; n];
+                let mut b = vec![0u32; n];
+                prop_assert!(!scatter_row(&src, &mut a));
+                prop_assert!(!scatter_chunks(&src, &mut b));
+                if src.iter().all(|e| (e.0 as usize) < n) {
+                    prop_assert!(!scatter_runs(&src, &mut b));
+                }
+            }
         }
 
         /// Scattering and emitting rows round-trip, and unsorted rows are refused.
