@@ -6,6 +6,8 @@
 //! something (kill -9, NATS restart, a forged signature), then compare what
 //! was acknowledged with what the logs and digests say.
 
+pub mod faults;
+
 use bus::rpc::{Accepted, CallError, CallOptions};
 use keys::{AccountId, CommandBody, Keypair, Signed};
 use ledger_core::{Clock, CommandBody as Ledger, Genesis};
@@ -21,9 +23,19 @@ use testkit::nats::NatsServer;
 /// Path of the CLI binary built for tests. Cargo builds a package's
 /// binaries before its integration tests and puts them one level above the
 /// test executables (`target/<profile>/deps/..`).
+/// A binary of this crate (e.g. `taonet-faults`) finds it next to itself;
+/// `TAONET_TEST_NODE` overrides both.
 pub fn node_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAONET_TEST_NODE") {
+        return PathBuf::from(p);
+    }
     let exe = std::env::current_exe().expect("test exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let here = exe.parent().expect("exe dir");
+    let beside = here.join("taonet-test-node");
+    if beside.exists() {
+        return beside;
+    }
+    let dir = here.parent().expect("target dir");
     let bin = dir.join("taonet-test-node");
     assert!(
         bin.exists(),
@@ -125,6 +137,24 @@ impl Cluster {
             let _ = old.kill();
             let _ = old.wait();
         }
+    }
+
+    /// The process id of a running service.
+    pub fn pid(&self, service: &str) -> Option<u32> {
+        self.procs.get(service).map(|c| c.id())
+    }
+
+    /// Sends a signal to a running service (SIGSTOP / SIGCONT for a stall).
+    pub fn signal(&self, service: &str, sig: Signal) -> bool {
+        self.pid(service)
+            .is_some_and(|pid| kill(Pid::from_raw(pid as i32), sig).is_ok())
+    }
+
+    /// True when the service's process is running (not exited).
+    pub fn is_running(&mut self, service: &str) -> bool {
+        self.procs
+            .get_mut(service)
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// SIGKILL, no chance to flush or publish.

@@ -209,9 +209,18 @@ pub async fn run<S: Service>(
         )));
     }
 
-    // Start-up commands (genesis on an empty log). A rejection here is
-    // normal on a restart (genesis already applied); a failure is not.
-    if !start.is_empty() {
+    // Start-up commands (genesis) run only on an empty log. They are decided
+    // in one batch, so a log with any event holds all that they did; running
+    // them again on a restart is not harmless: a genesis neuron pruned since
+    // would be registered again (over another uid), an event no other
+    // service asked for. A rejection on the first start is worth a log line;
+    // a failure stops the service.
+    if !start.is_empty() && runtime.last_seq() > 0 {
+        tracing::info!(
+            last_seq = runtime.last_seq(),
+            "log not empty: start-up commands were applied before; skipped"
+        );
+    } else if !start.is_empty() {
         let start = start.into_iter().map(|c| internal(c, "start")).collect();
         for o in runtime.process(start) {
             match o {

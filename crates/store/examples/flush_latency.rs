@@ -7,7 +7,10 @@ use store::sled_store::SledStore;
 use store::{Batch, EventStore};
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let commits = args.first().copied().unwrap_or(2_000);
     let per = args.get(1).copied().unwrap_or(4);
     let dir = tempfile::tempdir().expect("tempdir");
