@@ -1782,7 +1782,7 @@ pub async fn run(cfg: Config) -> Report {
             cfg.seed,
             std::process::id()
         ));
-        if copy_dir(&dir, &keep).is_ok() {
+        if taonet::replay::copy_dir(&dir, &keep).is_ok() {
             r.notes.push(format!(
                 "cluster dir (logs, sled, nats) copied to {}",
                 keep.display()
@@ -1790,18 +1790,4 @@ pub async fn run(cfg: Config) -> Report {
         }
     }
     r
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let dest = to.join(e.file_name());
-        if e.file_type()?.is_dir() {
-            copy_dir(&e.path(), &dest)?;
-        } else {
-            std::fs::copy(e.path(), dest)?;
-        }
-    }
-    Ok(())
 }

@@ -36,6 +36,28 @@ fn a(n: u32) -> AccountId {
     AccountId(b)
 }
 
+/// One stake end to end in the amm: `AddStake` from `coldkey` to hotkey
+/// `a(100)`, then the ledger's `StakeFunded`.
+fn stake(amm: &mut Amm, op: &str, coldkey: AccountId, netuid: u16, amount: u64) {
+    amm.handle(&Command::new(
+        Origin::Signed(coldkey),
+        CommandBody::AddStake {
+            op: op.into(),
+            hotkey: a(100),
+            netuid,
+            amount,
+            limit_price: None,
+            allow_partial: false,
+        },
+    ))
+    .unwrap();
+    amm.handle(&Command::new(
+        Origin::Peer(Peer::Ledger),
+        CommandBody::StakeFunded { op: op.into() },
+    ))
+    .unwrap();
+}
+
 fn main() {
     let half = Pool::constant_product(1_000_000_000_000_000, 2_000_000_000_000_000);
     let n = 2_000_000;
@@ -85,24 +107,13 @@ fn main() {
     for netuid in 0..=128u16 {
         for who in 0..4u32 {
             op += 1;
-            let id = format!("s{op}");
-            amm.handle(&Command::new(
-                Origin::Signed(a(101 + who)),
-                CommandBody::AddStake {
-                    op: id.clone(),
-                    hotkey: a(100),
-                    netuid,
-                    amount: 10_000_000_000,
-                    limit_price: None,
-                    allow_partial: false,
-                },
-            ))
-            .unwrap();
-            amm.handle(&Command::new(
-                Origin::Peer(Peer::Ledger),
-                CommandBody::StakeFunded { op: id },
-            ))
-            .unwrap();
+            stake(
+                &mut amm,
+                &format!("s{op}"),
+                a(101 + who),
+                netuid,
+                10_000_000_000,
+            );
         }
     }
     let block = |amm: &mut Amm| {
@@ -173,34 +184,17 @@ fn stake_decisions() {
         ))
         .unwrap();
         let mut op = 0u64;
-        let mut stake = |amm: &mut Amm, who: u32| {
+        let mut staker = |amm: &mut Amm, who: u32| {
             op += 1;
-            let id = format!("s{op}");
-            amm.handle(&Command::new(
-                Origin::Signed(a(1_000 + who)),
-                CommandBody::AddStake {
-                    op: id.clone(),
-                    hotkey: a(100),
-                    netuid: 1,
-                    amount: 1_000_000_000,
-                    limit_price: None,
-                    allow_partial: false,
-                },
-            ))
-            .unwrap();
-            amm.handle(&Command::new(
-                Origin::Peer(Peer::Ledger),
-                CommandBody::StakeFunded { op: id },
-            ))
-            .unwrap();
+            stake(amm, &format!("s{op}"), a(1_000 + who), 1, 1_000_000_000);
         };
         for who in 0..holders {
-            stake(&mut amm, who);
+            staker(&mut amm, who);
         }
         let n = 2_000u32;
         let start = Instant::now();
         for i in 0..n {
-            stake(&mut amm, i % holders);
+            staker(&mut amm, i % holders);
         }
         let per = start.elapsed().as_secs_f64() / f64::from(n);
         println!(

@@ -38,7 +38,8 @@ fn open_for_read(dir: &Path) -> Result<(SledStore, Option<tempfile::TempDir>)> {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+/// Copies a directory tree (a sled log in use, a cluster dir to keep).
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
