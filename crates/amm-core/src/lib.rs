@@ -57,6 +57,7 @@ pub mod params;
 pub mod payout;
 pub mod query;
 pub mod rejection;
+pub mod shares;
 mod staking;
 pub mod state;
 

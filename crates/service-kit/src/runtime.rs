@@ -46,7 +46,11 @@ pub enum Outcome<R> {
         first_seq: u64,
         last_seq: u64,
     },
-    /// Storage failed; nothing of this batch is durable.
+    /// Storage failed, so nothing of this batch is acknowledged. If the
+    /// append itself failed nothing was written; if only the flush failed
+    /// the batch may be in the log (the state is rebuilt from whatever the
+    /// log holds), and a retry with the same idempotency key then gets
+    /// `Duplicate` (tests/tests/store_failure.rs).
     Failed(String),
 }
 
