@@ -294,6 +294,17 @@ mod tests {
         x.to_num::<f64>()
     }
 
+    fn vote(stake: u64, weights: &[(u16, u16)]) -> RootVote<'_> {
+        RootVote { stake, weights }
+    }
+
+    /// The reference sigmoid with root's rho 10 and kappa 32767/65535, in
+    /// f64 (test only: the hand computation the fixed-point one must match).
+    fn root_consensus(trust: f64) -> f64 {
+        let kappa = f64::from(ROOT_KAPPA) / f64::from(u16::MAX);
+        1.0 / (1.0 + (-f64::from(ROOT_RHO) * (trust - kappa)).exp())
+    }
+
     #[test]
     fn rule_names_round_trip() {
         for r in EmissionRule::ALL {
@@ -333,21 +344,9 @@ mod tests {
     fn root_weights_two_validators_two_subnets() {
         let a = [(1u16, 1u16), (2, 1)];
         let b = [(2u16, 65_535u16)];
-        let votes = [
-            RootVote {
-                stake: 3_000_000_000_000,
-                weights: &a,
-            },
-            RootVote {
-                stake: 1_000_000_000_000,
-                weights: &b,
-            },
-        ];
+        let votes = [vote(3_000_000_000_000, &a), vote(1_000_000_000_000, &b)];
         let s = root_weight_shares(&[1, 2], &votes, ROOT_RHO, ROOT_KAPPA);
-        let kappa = 32_767f64 / 65_535f64;
-        let c1 = 1.0 / (1.0 + (-10.0 * (0.75 - kappa)).exp());
-        let c2 = 1.0 / (1.0 + (-10.0 * (1.0 - kappa)).exp());
-        let (w1, w2) = (c1 * 0.375, c2 * 0.625);
+        let (w1, w2) = (root_consensus(0.75) * 0.375, root_consensus(1.0) * 0.625);
         let want = [w1 / (w1 + w2), w2 / (w1 + w2)];
         for (got, want) in s.iter().zip(want) {
             assert!((f(*got) - want).abs() < 1e-12, "{} vs {want}", f(*got));
@@ -363,10 +362,7 @@ mod tests {
     #[test]
     fn root_weights_edges() {
         let only = [(1u16, 100u16), (3, 300), (99, 1000)];
-        let votes = [RootVote {
-            stake: 5,
-            weights: &only,
-        }];
+        let votes = [vote(5, &only)];
         let s = root_weight_shares(&[1, 2, 3], &votes, ROOT_RHO, ROOT_KAPPA);
         assert_eq!(s[1], U64F64::ZERO);
         assert!((f(s[0]) - 0.25).abs() < 1e-15);
@@ -376,10 +372,7 @@ mod tests {
         assert!(root_weight_shares(&[1, 2], &[], ROOT_RHO, ROOT_KAPPA)
             .iter()
             .all(|x| *x == U64F64::ZERO));
-        let zero = [RootVote {
-            stake: 0,
-            weights: &only,
-        }];
+        let zero = [vote(0, &only)];
         assert!(root_weight_shares(&[1, 3], &zero, ROOT_RHO, ROOT_KAPPA)
             .iter()
             .all(|x| *x == U64F64::ZERO));
@@ -392,20 +385,9 @@ mod tests {
     fn root_weights_sigmoid_damps_a_minority() {
         let major = [(1u16, 1u16)];
         let minor = [(2u16, 1u16)];
-        let votes = [
-            RootVote {
-                stake: 900,
-                weights: &major,
-            },
-            RootVote {
-                stake: 100,
-                weights: &minor,
-            },
-        ];
+        let votes = [vote(900, &major), vote(100, &minor)];
         let s = root_weight_shares(&[1, 2], &votes, ROOT_RHO, ROOT_KAPPA);
-        let kappa = 32_767f64 / 65_535f64;
-        let c1 = 1.0 / (1.0 + (-10.0 * (0.9 - kappa)).exp());
-        let c2 = 1.0 / (1.0 + (-10.0 * (0.1 - kappa)).exp());
+        let (c1, c2) = (root_consensus(0.9), root_consensus(0.1));
         let want2 = c2 * 0.1 / (c1 * 0.9 + c2 * 0.1);
         assert!((f(s[1]) - want2).abs() < 1e-12, "{} vs {want2}", f(s[1]));
         assert!(f(s[1]) < 0.003);
