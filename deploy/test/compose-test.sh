@@ -270,9 +270,11 @@ echo "$out" | json 'v["tls"] == "ok" and v["answer"] == "PONG"' | grep -qx True 
 # ---------------------------------------------------- faults under load ----
 # Which node leads the ledger's stream (R3): stop that one.
 jsz() { dc exec -T "$1" wget -q -O- 'http://127.0.0.1:8222/jsz?streams=true&config=true'; }
-# A follower may lag a moment behind a busy leader: give it up to 30 s.
-for _ in $(seq 1 60); do
-leader=$(jsz nats1 | python3 -c '
+# Only the leader tracks whether its followers are current (a follower's
+# /jsz reports the other follower as not current), so ask nats1 who leads,
+# then ask the leader. A follower may lag a moment behind a busy leader:
+# give it up to 30 s.
+ledger_stream() { python3 -c '
 import json,sys
 v=json.load(sys.stdin)
 for a in v.get("account_details", []):
@@ -281,8 +283,13 @@ for a in v.get("account_details", []):
             c = s.get("cluster", {})
             current = sum(1 for r in c.get("replicas", []) if r.get("current"))
             print(c.get("leader", "nats2"), s["config"]["num_replicas"], current)
-')
-read -r victim replicas current <<<"${leader:-nats2 0 0}"
+'; }
+for _ in $(seq 1 60); do
+out=$(jsz nats1 | ledger_stream || true)
+read -r victim replicas current <<<"${out:-nats2 0 0}"
+case $victim in nats1 | nats2 | nats3) ;; *) victim=nats2 ;; esac
+out=$(jsz "$victim" | ledger_stream || true)
+read -r _ replicas current <<<"${out:-x 0 0}"
 [ "$current" = 2 ] && break
 sleep 0.5
 done

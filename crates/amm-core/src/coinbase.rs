@@ -7,7 +7,8 @@
 //! Epochs are not drained here: consensus runs them and sends `Epoch`; the
 //! pots wait in a per-block FIFO until then (`payout`).
 
-use fixed::types::{U64F64, U96F32};
+use fixed::types::{I64F64, U64F64, U96F32};
+use keys::AccountId;
 use pool::fixed64;
 use pool::{Mechanism, Pool, SwapRequest};
 
@@ -15,6 +16,10 @@ use crate::decide::Decision;
 use crate::event::*;
 use crate::fx::{self, u96};
 use crate::rejection::Rejection;
+use crate::shares::{
+    flow_ema_step, net_flow_shares, root_weight_shares, EmissionRule, FlowParams, RootVote,
+    ROOT_KAPPA, ROOT_RHO,
+};
 use crate::state::Tx;
 
 /// TAO shares of the emit set (§2.2, CURRENT): EMA-price shares weighted by
@@ -123,7 +128,76 @@ pub fn ema_step(
     fx::u96_to_i96_bits(new)
 }
 
+/// Subnets with `SubnetEmissionEnabled = false` get no TAO under the
+/// net-flow and root-weight rules (their share is recycled, not
+/// redistributed: those rules predate the flag).
+fn disable(mut shares: Vec<U64F64>, enabled: &[bool]) -> Vec<U64F64> {
+    for (s, e) in shares.iter_mut().zip(enabled) {
+        if !e {
+            *s = fixed64::ZERO;
+        }
+    }
+    shares
+}
+
+/// At most this many root validators count (the root network's 64 slots).
+pub const ROOT_VALIDATORS: usize = 64;
+
 impl Tx<'_> {
+    /// The `root-weights` shares of the emit set for block `height`: a root
+    /// epoch runs (and [`RootSharesComputed`] records it) when the height
+    /// is a multiple of the root tempo, or when no share is stored yet (the
+    /// block after a switch to this rule) and the epoch gives some;
+    /// otherwise the stored shares of the last epoch.
+    fn root_epoch_if_due(&mut self, height: u64, emit: &[crate::state::Subnet]) -> Vec<U64F64> {
+        let stored: Vec<U64F64> = emit
+            .iter()
+            .map(|s| U64F64::from_bits(s.root_share_bits))
+            .collect();
+        let none_stored = stored.iter().all(|s| *s == fixed64::ZERO);
+        let due = height % self.root_tempo.max(1) == 0;
+        if !due && !none_stored {
+            return stored;
+        }
+        let netuids: Vec<u16> = emit.iter().map(|s| s.netuid).collect();
+        // Root validators: hotkeys with weights and root stake ≥ min_stake,
+        // the 64 largest by stake (ties: lower key first).
+        let mut validators: Vec<(AccountId, u64, Vec<(u16, u16)>)> = self
+            .root_weights
+            .keys_in(..)
+            .into_iter()
+            .filter_map(|hk| {
+                let stake = self.hotkey_alpha(0, &hk);
+                let (_, w) = self.root_weights.get(&hk)?;
+                (stake >= self.params.min_stake.max(1)).then(|| (hk, stake, w.clone()))
+            })
+            .collect();
+        validators.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        validators.truncate(ROOT_VALIDATORS);
+        let votes: Vec<RootVote<'_>> = validators
+            .iter()
+            .map(|(_, stake, w)| RootVote {
+                stake: *stake,
+                weights: w,
+            })
+            .collect();
+        let shares = root_weight_shares(&netuids, &votes, ROOT_RHO, ROOT_KAPPA);
+        let any = shares.iter().any(|s| *s != fixed64::ZERO);
+        if due || any {
+            self.emit(AmmEvent::RootSharesComputed(RootSharesComputed {
+                block: height,
+                shares: netuids
+                    .iter()
+                    .zip(&shares)
+                    .filter(|(_, s)| **s != fixed64::ZERO)
+                    .map(|(n, s)| (*n, s.to_bits()))
+                    .collect(),
+                validators: validators.iter().map(|(h, s, _)| (*h, *s)).collect(),
+            }));
+        }
+        shares
+    }
+
     pub(crate) fn block(&mut self, height: u64, minted: u64) -> Decision {
         let expected = self.height + 1;
         if (self.started && height != expected) || (!self.started && height <= self.height) {
@@ -159,7 +233,22 @@ impl Tx<'_> {
             .map(|s| fx::to_u64f64(U96F32::from_bits(s.miner_burned_bits)))
             .collect();
         let enabled: Vec<bool> = emit.iter().map(|s| s.emission_enabled).collect();
-        let shares = tao_shares(&prices, &burned, &enabled);
+        let shares = match self.emission_rule {
+            EmissionRule::EmaPrice => tao_shares(&prices, &burned, &enabled),
+            EmissionRule::NetFlow => {
+                let flow = FlowParams::default();
+                let alpha = flow.alpha();
+                let emas: Vec<I64F64> = emit
+                    .iter()
+                    .map(|s| flow_ema_step(I64F64::from_bits(s.flow_ema_bits), s.tao_flow, alpha))
+                    .collect();
+                disable(net_flow_shares(&emas, &flow), &enabled)
+            }
+            EmissionRule::RootWeights => {
+                let shares = self.root_epoch_if_due(height, &emit);
+                disable(shares, &enabled)
+            }
+        };
         let price_sum = prices
             .iter()
             .fold(fixed64::ZERO, |a, p| fixed64::add(a, *p));

@@ -300,4 +300,15 @@ pub enum CommandBody {
         netuid: u16,
         take: u16,
     },
+
+    // ---- root validators (Signed(hotkey)) -------------------------------
+    /// `set_root_weights` (governance.md §1.3): the signing hotkey's weights
+    /// over netuids, used by the `root-weights` emission rule at each root
+    /// epoch. Checks: root stake ≥ `min_stake` (`NotEnoughStakeToSetWeights`),
+    /// not empty (`WeightVecLengthIsLow`), no duplicate netuid
+    /// (`DuplicateUids`), every netuid an existing non-root subnet
+    /// (`UidVecContainInvalidOne`), at most once per root tempo
+    /// (`SettingWeightsTooFast`). Accepted under any rule (the weights wait
+    /// for a switch to `root-weights`).
+    SetRootWeights { weights: Vec<(u16, u16)> },
 }

@@ -286,6 +286,14 @@ impl Tx<'_> {
                 }
             }
             CommandBody::SetParam { netuid, param } => {
+                // A genesis choice (the network genesis' emission rule):
+                // start-up only, before the first block.
+                if cmd.origin == Origin::Genesis {
+                    if self.started || !self.genesis_applied {
+                        return Err(Rejection::BadOrigin);
+                    }
+                    return self.set_param(*netuid, param);
+                }
                 if cmd.origin == Origin::Peer(Peer::Governance) {
                     let r = self.set_param(*netuid, param);
                     return self.answer(
@@ -422,7 +430,43 @@ impl Tx<'_> {
                 let r = self.set_childkey_take(*hotkey, *netuid, *take);
                 self.answer(childkey_take_op(*netuid, hotkey), r)
             }
+            CommandBody::SetRootWeights { weights } => {
+                let hotkey = signed(&cmd.origin)?;
+                self.set_root_weights(hotkey, weights)
+            }
         }
+    }
+
+    /// `set_root_weights` (see [`CommandBody::SetRootWeights`]).
+    fn set_root_weights(&mut self, hotkey: AccountId, weights: &[(u16, u16)]) -> Decision {
+        if self.hotkey_alpha(0, &hotkey) < self.params.min_stake.max(1) {
+            return Err(Rejection::NotEnoughStakeToSetWeights);
+        }
+        if weights.is_empty() {
+            return Err(Rejection::WeightVecLengthIsLow);
+        }
+        let mut sorted = weights.to_vec();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(Rejection::DuplicateUids);
+        }
+        if sorted
+            .iter()
+            .any(|(n, _)| *n == 0 || self.subnet(*n).is_none())
+        {
+            return Err(Rejection::UidVecContainInvalidOne);
+        }
+        if let Some((at, _)) = self.root_weights.get(&hotkey) {
+            if self.height < at.saturating_add(self.root_tempo) {
+                return Err(Rejection::SettingWeightsTooFast);
+            }
+        }
+        self.emit(AmmEvent::RootWeightsSet(RootWeightsSet {
+            hotkey,
+            weights: sorted,
+            block: self.height,
+        }));
+        Ok(())
     }
 
     /// A governance step is answered either way: a refusal becomes a
@@ -496,6 +540,8 @@ impl Tx<'_> {
                 | SubnetParam::MinStake(_)
                 | SubnetParam::DelegateTake { .. }
                 | SubnetParam::CkBurn(_)
+                | SubnetParam::EmissionRule(_)
+                | SubnetParam::RootTempo(_)
         );
         if !global {
             let s = self.subnet(netuid).ok_or(Rejection::SubnetNotExists)?;
@@ -507,6 +553,7 @@ impl Tx<'_> {
             SubnetParam::FeeRate(v) if *v > self.params.max_fee_rate => {
                 return Err(Rejection::InvalidValue)
             }
+            SubnetParam::RootTempo(0) => return Err(Rejection::InvalidValue),
             SubnetParam::DelegateTake { hotkey, .. } if !self.hotkeys.contains(hotkey) => {
                 return Err(Rejection::HotKeyAccountNotExists)
             }

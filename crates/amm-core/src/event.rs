@@ -465,6 +465,27 @@ pub struct ChildkeyTakeMirrored {
     pub take: u16,
 }
 
+/// A root validator's weights over netuids (`set_root_weights`, the
+/// `root-weights` rule); replaces the hotkey's previous ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootWeightsSet {
+    pub hotkey: AccountId,
+    /// (netuid, weight), netuids ascending, no duplicates.
+    pub weights: Vec<(u16, u16)>,
+    pub block: u64,
+}
+
+/// A root epoch (`root_epoch`, governance.md §1.3): each subnet's share of
+/// the block's TAO emission from now until the next one, U64F64 bits; a
+/// subnet not listed gets zero.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootSharesComputed {
+    pub block: u64,
+    pub shares: Vec<(u16, u128)>,
+    /// The validators counted, with the root stake each was weighted by.
+    pub validators: Vec<(AccountId, u64)>,
+}
+
 /// Every (event type, version) the decoder accepts, current and historical.
 pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("GenesisApplied", 1),
@@ -497,6 +518,8 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("UnlockRateSet", 1),
     ("ChildrenSet", 1),
     ("ChildkeyTakeMirrored", 1),
+    ("RootWeightsSet", 1),
+    ("RootSharesComputed", 1),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -531,6 +554,8 @@ pub enum AmmEvent {
     UnlockRateSet(UnlockRateSet),
     ChildrenSet(ChildrenSet),
     ChildkeyTakeMirrored(ChildkeyTakeMirrored),
+    RootWeightsSet(RootWeightsSet),
+    RootSharesComputed(RootSharesComputed),
 }
 
 use envelope::codec::decode_body as body;
@@ -568,6 +593,8 @@ impl VersionedEvent for AmmEvent {
             AmmEvent::UnlockRateSet(_) => "UnlockRateSet",
             AmmEvent::ChildrenSet(_) => "ChildrenSet",
             AmmEvent::ChildkeyTakeMirrored(_) => "ChildkeyTakeMirrored",
+            AmmEvent::RootWeightsSet(_) => "RootWeightsSet",
+            AmmEvent::RootSharesComputed(_) => "RootSharesComputed",
         }
     }
 
@@ -607,6 +634,8 @@ impl VersionedEvent for AmmEvent {
             AmmEvent::UnlockRateSet(e) => codec::encode(e),
             AmmEvent::ChildrenSet(e) => codec::encode(e),
             AmmEvent::ChildkeyTakeMirrored(e) => codec::encode(e),
+            AmmEvent::RootWeightsSet(e) => codec::encode(e),
+            AmmEvent::RootSharesComputed(e) => codec::encode(e),
         }
     }
 
@@ -643,6 +672,8 @@ impl VersionedEvent for AmmEvent {
             ("UnlockRateSet", 1) => AmmEvent::UnlockRateSet(body(t, v, p)?),
             ("ChildrenSet", 1) => AmmEvent::ChildrenSet(body(t, v, p)?),
             ("ChildkeyTakeMirrored", 1) => AmmEvent::ChildkeyTakeMirrored(body(t, v, p)?),
+            ("RootWeightsSet", 1) => AmmEvent::RootWeightsSet(body(t, v, p)?),
+            ("RootSharesComputed", 1) => AmmEvent::RootSharesComputed(body(t, v, p)?),
             _ => {
                 return Err(DecodeError::UnknownType {
                     event_type: t.to_owned(),

@@ -65,6 +65,7 @@ pub use command::{Command, CommandBody, Origin, Peer, RootClaimType};
 pub use event::{AmmEvent, EVENT_SCHEMA};
 pub use params::{AmmGenesis, AmmParams, GenesisNeuron, GenesisSubnet, SubnetParam};
 pub use rejection::Rejection;
+pub use shares::EmissionRule;
 pub use state::{Amm, OpStatus, StakeLock, Subnet};
 
 use aggregate::Aggregate;
@@ -73,7 +74,7 @@ use aggregate::Aggregate;
 /// (2: subnet lifecycle fields and the stake figures reported to governance;
 /// 3: the mirrored stake locks and the unlock rate; 4: childkeys, childkey
 /// takes and `CKBurn`).
-pub const SNAPSHOT_VERSION: u16 = 5;
+pub const SNAPSHOT_VERSION: u16 = 6;
 
 impl Aggregate for Amm {
     const SERVICE: &'static str = "amm";

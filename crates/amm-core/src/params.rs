@@ -137,4 +137,8 @@ pub enum SubnetParam {
     /// This subnet's automatic root-claim threshold (alpha rao), instead of
     /// the global one.
     RootClaimThreshold(u64),
+    /// Global: which rule splits the block's TAO across subnets (issue 9).
+    EmissionRule(crate::shares::EmissionRule),
+    /// Global: blocks between root epochs (the `root-weights` rule), ≥ 1.
+    RootTempo(u64),
 }

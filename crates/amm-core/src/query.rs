@@ -161,6 +161,49 @@ impl Amm {
         })
     }
 
+    /// Each emitting subnet's share of the next block's TAO emission under
+    /// the active rule, in RAO per TAO minted (parts per 10^9): the credit
+    /// (injection + chain buy) a dry run of the next block's coinbase gives
+    /// it. The dry run changes nothing (`decide` takes `&self`).
+    pub fn next_block_shares(&self) -> Vec<(u16, u64)> {
+        use aggregate::Aggregate;
+        let cmd = crate::Command::new(
+            crate::Origin::Peer(crate::Peer::Ledger),
+            crate::CommandBody::Block {
+                height: self.height + 1,
+                minted: 1_000_000_000,
+            },
+        );
+        let Ok(events) = self.decide(&cmd) else {
+            return Vec::new();
+        };
+        events
+            .iter()
+            .find_map(|e| match e {
+                crate::AmmEvent::CoinbaseRan(c) => Some(
+                    c.subnets
+                        .iter()
+                        .map(|s| (s.netuid, s.tao_in + s.excess_tao))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// Root validators' weights with their root stake (`set_root_weights`).
+    pub fn root_weight_list(&self) -> Vec<(AccountId, u64, u64, Vec<(u16, u16)>)> {
+        self.root_weights
+            .iter()
+            .map(|(h, (at, w))| (*h, self.hotkey_root_stake(h), *at, w.clone()))
+            .collect()
+    }
+
+    /// A hotkey's stake on root (TAO, the stable pool).
+    pub fn hotkey_root_stake(&self, hotkey: &AccountId) -> u64 {
+        self.pools.get(&(0, *hotkey)).map_or(0, |p| p.value)
+    }
+
     pub fn subnet_summaries(&self) -> Vec<SubnetSummary> {
         self.subnets
             .keys()

@@ -80,6 +80,21 @@ pub enum Rejection {
     /// The child proportions sum above u64::MAX (1).
     #[error("child proportions sum above 1")]
     ProportionOverflow,
+    /// Root weights from a hotkey without root stake (below `min_stake`).
+    #[error("not enough root stake to set root weights")]
+    NotEnoughStakeToSetWeights,
+    /// A netuid appears twice in root weights.
+    #[error("duplicate netuid in the weights")]
+    DuplicateUids,
+    /// A netuid in root weights does not exist (or is root itself).
+    #[error("the weights name a netuid that does not exist")]
+    UidVecContainInvalidOne,
+    /// Root weights set again within the root tempo.
+    #[error("root weights set too fast")]
+    SettingWeightsTooFast,
+    /// Empty root weights.
+    #[error("the weight vector is too short")]
+    WeightVecLengthIsLow,
 }
 
 impl Rejection {
@@ -120,6 +135,11 @@ impl Rejection {
             InvalidChild => "InvalidChild",
             TooManyChildren => "TooManyChildren",
             ProportionOverflow => "ProportionOverflow",
+            NotEnoughStakeToSetWeights => "NotEnoughStakeToSetWeights",
+            DuplicateUids => "DuplicateUids",
+            UidVecContainInvalidOne => "UidVecContainInvalidOne",
+            SettingWeightsTooFast => "SettingWeightsTooFast",
+            WeightVecLengthIsLow => "WeightVecLengthIsLow",
         }
     }
 }

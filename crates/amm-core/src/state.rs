@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::command::RootClaimType;
 use crate::event::*;
 use crate::params::{AmmParams, SubnetParam};
+use crate::shares::EmissionRule;
 
 /// The lowest and highest account ids, for range scans over tuple keys.
 pub(crate) const ID_MIN: AccountId = AccountId([0; 32]);
@@ -90,6 +91,15 @@ pub struct Subnet {
     /// Alpha bought by neuron registration burns and burned: it left the
     /// pool and alpha issuance and was never part of `alpha_out`.
     pub registration_burned_alpha: u64,
+    /// `SubnetTaoFlow`: net TAO staked in minus unstaked out since the last
+    /// coinbase (RAO; the net-flow rule's input).
+    pub tao_flow: i128,
+    /// The net-flow EMA (I64F64 bits), stepped at every coinbase whatever
+    /// the active rule, so a switch to `net-flow` starts warm.
+    pub flow_ema_bits: i128,
+    /// The share (U64F64 bits) the last root epoch gave this subnet (the
+    /// `root-weights` rule's `EmissionValues` / block emission).
+    pub root_share_bits: u128,
 }
 
 impl Subnet {
@@ -240,7 +250,17 @@ pub struct Amm {
     /// childkey dividend recycled when parent and child have different
     /// owners (§2.6 step 3).
     pub ck_burn: u64,
+    /// Which rule splits the block's TAO across subnets (issue 9).
+    pub emission_rule: EmissionRule,
+    /// Blocks between root epochs (the `root-weights` rule).
+    pub root_tempo: u64,
+    /// Root validators' weights over netuids (`set_root_weights`), by hotkey,
+    /// with the block they were set at.
+    pub root_weights: BTreeMap<AccountId, (u64, Vec<(u16, u16)>)>,
 }
+
+/// The root network's tempo before dTAO (blocks between root epochs).
+pub const DEFAULT_ROOT_TEMPO: u64 = 100;
 
 impl Default for Amm {
     fn default() -> Self {
@@ -269,6 +289,9 @@ impl Default for Amm {
             parents: BTreeMap::new(),
             childkey_takes: BTreeMap::new(),
             ck_burn: 0,
+            emission_rule: EmissionRule::default(),
+            root_tempo: DEFAULT_ROOT_TEMPO,
+            root_weights: BTreeMap::new(),
         }
     }
 }
@@ -396,6 +419,9 @@ pub(crate) struct Changes {
     parents: Diff<(u16, AccountId), Vec<(u64, AccountId)>>,
     childkey_takes: Diff<(u16, AccountId), u16>,
     ck_burn: u64,
+    emission_rule: EmissionRule,
+    root_tempo: u64,
+    root_weights: Diff<AccountId, (u64, Vec<(u16, u16)>)>,
 }
 
 /// A decision (or one event's application) in progress.
@@ -424,6 +450,9 @@ pub struct Tx<'a> {
     pub parents: Layer<'a, (u16, AccountId), Vec<(u64, AccountId)>>,
     pub childkey_takes: Layer<'a, (u16, AccountId), u16>,
     pub ck_burn: u64,
+    pub emission_rule: EmissionRule,
+    pub root_tempo: u64,
+    pub root_weights: Layer<'a, AccountId, (u64, Vec<(u16, u16)>)>,
     /// Events emitted so far (each already applied to the layer).
     pub events: Vec<AmmEvent>,
     /// Pools whose value changed: their stake weights may have.
@@ -467,6 +496,9 @@ impl<'a> Tx<'a> {
             parents: Layer::new(&base.parents),
             childkey_takes: Layer::new(&base.childkey_takes),
             ck_burn: base.ck_burn,
+            emission_rule: base.emission_rule,
+            root_tempo: base.root_tempo,
+            root_weights: Layer::new(&base.root_weights),
             events: Vec::new(),
             touched: BTreeSet::new(),
             holders_changed: BTreeSet::new(),
@@ -502,6 +534,9 @@ impl<'a> Tx<'a> {
             parents: self.parents.diff,
             childkey_takes: self.childkey_takes.diff,
             ck_burn: self.ck_burn,
+            emission_rule: self.emission_rule,
+            root_tempo: self.root_tempo,
+            root_weights: self.root_weights.diff,
         }
     }
 
@@ -735,8 +770,42 @@ impl<'a> Tx<'a> {
                         self.pots.insert((s.netuid, c.block), entry);
                     }
                 }
+                // Every subnet's flow EMA takes this block's flow (§2.2 OLDER
+                // rules), whatever rule is active, and the flow restarts.
+                let alpha = crate::shares::FlowParams::default().alpha();
+                for netuid in self.netuids() {
+                    self.with_subnet(netuid, |sn| {
+                        if sn.netuid != 0 {
+                            sn.flow_ema_bits = crate::shares::flow_ema_step(
+                                fixed::types::I64F64::from_bits(sn.flow_ema_bits),
+                                sn.tao_flow,
+                                alpha,
+                            )
+                            .to_bits();
+                        }
+                        sn.tao_flow = 0;
+                    });
+                }
                 self.height = c.block;
                 self.started = true;
+            }
+            AmmEvent::RootWeightsSet(w) => {
+                if w.weights.is_empty() {
+                    self.root_weights.remove(&w.hotkey);
+                } else {
+                    self.root_weights
+                        .insert(w.hotkey, (w.block, w.weights.clone()));
+                }
+            }
+            AmmEvent::RootSharesComputed(r) => {
+                for netuid in self.netuids() {
+                    let bits = r
+                        .shares
+                        .iter()
+                        .find(|(n, _)| *n == netuid)
+                        .map_or(0, |(_, b)| *b);
+                    self.with_subnet(netuid, |s| s.root_share_bits = bits);
+                }
             }
             AmmEvent::StakeRequested(r) => {
                 self.ops
@@ -763,6 +832,7 @@ impl<'a> Tx<'a> {
                     s.tao = a.tao_reserve;
                     s.alpha_in = a.alpha_reserve;
                     s.alpha_out += a.alpha;
+                    s.tao_flow = s.tao_flow.saturating_add(i128::from(a.tao));
                 });
                 self.total_stake += a.tao;
                 self.set_claimed(&a.root_claimed);
@@ -774,6 +844,7 @@ impl<'a> Tx<'a> {
                     s.alpha_in = r.alpha_reserve;
                     s.alpha_out -= r.alpha_sold;
                     s.burned_alpha += r.fee_alpha;
+                    s.tao_flow = s.tao_flow.saturating_sub(i128::from(r.tao_out));
                 });
                 self.total_stake -= r.tao_out;
                 self.set_claimed(&r.root_claimed);
@@ -1019,6 +1090,9 @@ impl<'a> Tx<'a> {
             registered_at: o.block,
             open_op: Some(o.op.clone()),
             registration_burned_alpha: 0,
+            tao_flow: 0,
+            flow_ema_bits: 0,
+            root_share_bits: 0,
         };
         self.subnets.insert(o.netuid, subnet);
         self.total_stake += o.tao;
@@ -1097,6 +1171,14 @@ impl<'a> Tx<'a> {
             }
             SubnetParam::MinStake(v) => self.params.min_stake = *v,
             SubnetParam::CkBurn(v) => self.ck_burn = *v,
+            SubnetParam::EmissionRule(r) => {
+                self.emission_rule = *r;
+                // The next block under `root-weights` runs a root epoch.
+                for netuid in self.netuids() {
+                    self.with_subnet(netuid, |s| s.root_share_bits = 0);
+                }
+            }
+            SubnetParam::RootTempo(v) => self.root_tempo = *v,
             SubnetParam::EmaHalvingBlocks(v) => {
                 self.with_subnet(n, |s| s.ema_halving_blocks = Some(*v))
             }
@@ -1150,6 +1232,9 @@ impl<'a> Tx<'a> {
             registered_at: 0,
             open_op: None,
             registration_burned_alpha: 0,
+            tao_flow: 0,
+            flow_ema_bits: 0,
+            root_share_bits: 0,
         };
         self.subnets.insert(0, root);
         for gs in &g.subnets {
@@ -1190,6 +1275,9 @@ impl<'a> Tx<'a> {
                     registered_at: 0,
                     open_op: None,
                     registration_burned_alpha: 0,
+                    tao_flow: 0,
+                    flow_ema_bits: 0,
+                    root_share_bits: 0,
                 },
             );
             self.total_stake += gs.tao_reserve;
@@ -1236,6 +1324,9 @@ impl Amm {
         commit_map(&mut self.parents, c.parents);
         commit_map(&mut self.childkey_takes, c.childkey_takes);
         self.ck_burn = c.ck_burn;
+        self.emission_rule = c.emission_rule;
+        self.root_tempo = c.root_tempo;
+        commit_map(&mut self.root_weights, c.root_weights);
     }
 
     /// Applies one event (the `evolve` of the aggregate).

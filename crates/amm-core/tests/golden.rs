@@ -301,6 +301,19 @@ fn samples() -> Vec<AmmEvent> {
             netuid: 3,
             take: 11_796,
         }),
+        AmmEvent::RootWeightsSet(RootWeightsSet {
+            hotkey: a(2),
+            weights: vec![(1, 40_000), (3, 65_535)],
+            block: 4_321,
+        }),
+        AmmEvent::RootSharesComputed(RootSharesComputed {
+            block: 4_400,
+            shares: vec![
+                (1, 6_608_508_011_853_733_888),
+                (3, 11_838_236_061_855_817_728),
+            ],
+            validators: vec![(a(2), 1_000_000_000_000), (a(4), 250_000_000)],
+        }),
     ]
 }
 
@@ -336,7 +349,9 @@ fn _every_variant_needs_a_sample(e: &AmmEvent) {
         | AmmEvent::LockCleared(_)
         | AmmEvent::UnlockRateSet(_)
         | AmmEvent::ChildrenSet(_)
-        | AmmEvent::ChildkeyTakeMirrored(_) => {}
+        | AmmEvent::ChildkeyTakeMirrored(_)
+        | AmmEvent::RootWeightsSet(_)
+        | AmmEvent::RootSharesComputed(_) => {}
     }
 }
 

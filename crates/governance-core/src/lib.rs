@@ -69,8 +69,8 @@ pub mod state;
 pub use command::{Command, CommandBody, Origin, Peer, StakeReport};
 pub use event::{GovernanceEvent, EVENT_SCHEMA};
 pub use params::{
-    AdminAction, Config, GenesisSubnet, GlobalParam, Hyperparameter, Setter, SubnetIdentity,
-    SubnetParams, Target, VoteWeighting,
+    AdminAction, Config, EmissionRule, GenesisSubnet, GlobalParam, Hyperparameter, Setter,
+    SubnetIdentity, SubnetParams, Target, VoteWeighting,
 };
 pub use rejection::Rejection;
 pub use state::{

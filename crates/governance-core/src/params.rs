@@ -59,6 +59,21 @@ pub enum VoteWeighting {
     StakeWeighted,
 }
 
+/// Which rule splits the block's TAO emission across subnets (issue 9).
+/// Governance only carries the choice; the amm applies it
+/// (`amm_core::shares::EmissionRule`, same names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmissionRule {
+    /// Root validators' weights over netuids (before dTAO).
+    RootWeights,
+    /// EMA price × (1 − MinerBurned) (the chain today).
+    #[default]
+    EmaPrice,
+    /// The net TAO flow EMA (Nov 2025 → Jun 2026).
+    NetFlow,
+}
+
 /// Global (Root-settable) configuration. `Default` = the live chain values
 /// the spec gives (§3, §5, §8); a genesis file may give any subset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +204,9 @@ impl Config {
             GlobalParam::ConvictionTakeover(v) => self.conviction_takeover = v,
             GlobalParam::UnlockRate(v) => self.unlock_rate = v,
             GlobalParam::MaturityRate(v) => self.maturity_rate = v,
+            // Carried to the amm (its `ParamSet` records them); nothing
+            // in governance depends on them.
+            GlobalParam::EmissionRule(_) | GlobalParam::RootTempo(_) => {}
         }
     }
 }
@@ -222,6 +240,10 @@ pub enum GlobalParam {
     ConvictionTakeover(bool),
     UnlockRate(u64),
     MaturityRate(u64),
+    /// The emission-share rule; the amm applies it.
+    EmissionRule(EmissionRule),
+    /// Blocks between root epochs (the `root-weights` rule); the amm applies it.
+    RootTempo(u64),
 }
 
 impl GlobalParam {
@@ -241,9 +263,9 @@ impl GlobalParam {
             GlobalParam::MaxChildkeyTake(v) if v < c.min_childkey_take => {
                 Err(Rejection::ValueNotInBounds)
             }
-            GlobalParam::UnlockRate(0) | GlobalParam::MaturityRate(0) => {
-                Err(Rejection::InvalidValue)
-            }
+            GlobalParam::UnlockRate(0)
+            | GlobalParam::MaturityRate(0)
+            | GlobalParam::RootTempo(0) => Err(Rejection::InvalidValue),
             _ => Ok(()),
         }
     }

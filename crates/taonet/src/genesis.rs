@@ -21,6 +21,11 @@ pub struct NetworkGenesis {
     pub economy: AmmParams,
     #[serde(default)]
     pub subnets: Vec<GenesisSubnet>,
+    /// Which rule splits each block's TAO across subnets: `ema-price` (the
+    /// default, the chain today), `net-flow` or `root-weights` (issue 9);
+    /// a passed proposal (`GlobalParam::EmissionRule`) changes it later.
+    #[serde(default)]
+    pub emission_rule: amm_core::EmissionRule,
     /// Governance: the bootstrap admin key, global configuration, the first
     /// triumvirate and the lock-cost seed.
     #[serde(default)]

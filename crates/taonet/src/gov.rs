@@ -63,6 +63,35 @@ pub enum RootCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Root weights over netuids (the `root-weights` emission rule).
+    #[command(subcommand)]
+    Weights(RootWeightsCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RootWeightsCmd {
+    /// set_root_weights: a root validator's weights over netuids, signed by
+    /// its hotkey (needs root stake; once per root tempo).
+    Set {
+        /// Wallet holding the hotkey.
+        #[arg(long)]
+        wallet: String,
+        /// Hotkey name in the wallet.
+        #[arg(long)]
+        hotkey: String,
+        /// Comma-separated netuids.
+        #[arg(long, value_delimiter = ',')]
+        netuids: Vec<u16>,
+        /// Comma-separated u16 weights, one per netuid.
+        #[arg(long, value_delimiter = ',')]
+        weights: Vec<u16>,
+    },
+    /// The root validators' weights, their root stake, the active emission
+    /// rule and the last root epoch's shares.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -503,6 +532,52 @@ pub fn root(wallet_dir: &Path, nats_url: &str, cmd: RootCmd) -> Result<()> {
                 false,
             )
         }
+        RootCmd::Weights(RootWeightsCmd::Set {
+            wallet,
+            hotkey,
+            netuids,
+            weights,
+        }) => {
+            if netuids.len() != weights.len() {
+                bail!(
+                    "WeightVecNotEqualSize: {} netuids but {} weights",
+                    netuids.len(),
+                    weights.len()
+                );
+            }
+            let key = keys::Wallet::open(wallet_dir, &wallet)
+                .with_context(|| format!("wallet {wallet}"))?
+                .hotkey(&hotkey)
+                .with_context(|| format!("hotkey {hotkey} of wallet {wallet}"))?;
+            let body = amm_core::CommandBody::SetRootWeights {
+                weights: netuids.into_iter().zip(weights).collect(),
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let v = rt.block_on(async {
+                let c = client::connect(nats_url).await?;
+                let acc = client::send(&c, &key, "amm", "set_root_weights", &body, None).await?;
+                anyhow::Ok(serde_json::to_value(acc)?)
+            })?;
+            print_json(&v);
+            Ok(())
+        }
+        RootCmd::Weights(RootWeightsCmd::Show { json: as_json }) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let v = rt.block_on(async {
+                let c = client::connect(nats_url).await?;
+                client::query(&c, "amm", "root_weights", json!({})).await
+            })?;
+            if as_json {
+                print_json(&v);
+            } else {
+                print!("{}", root_weights_table(&v));
+            }
+            Ok(())
+        }
         RootCmd::Show { json: as_json } => {
             let v = query(nats_url, "root", json!(null))?;
             if as_json {
@@ -513,6 +588,47 @@ pub fn root(wallet_dir: &Path, nats_url: &str, cmd: RootCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+pub fn root_weights_table(v: &Value) -> String {
+    let mut out = format!(
+        "emission rule {}   root tempo {}\n{:<50} {:>20} {:>8}  weights (netuid:weight)\n",
+        v["emission_rule"].as_str().unwrap_or("-"),
+        v["root_tempo"],
+        "hotkey",
+        "root stake",
+        "set at"
+    );
+    for r in v["validators"].as_array().into_iter().flatten() {
+        let w: Vec<String> = r["weights"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| format!("{}:{}", p[0], p[1]))
+            .collect();
+        out += &format!(
+            "{:<50} {:>20} {:>8}  {}\n",
+            r["hotkey"].as_str().unwrap_or("-"),
+            format_tao(r["root_stake"].as_u64().unwrap_or(0)),
+            r["set_at"],
+            w.join(" ")
+        );
+    }
+    let shares: Vec<String> = v["root_shares"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| format!("{}:{}", s["netuid"], s["share"].as_str().unwrap_or("0")))
+        .collect();
+    out += &format!(
+        "last root epoch shares: {}\n",
+        if shares.is_empty() {
+            "none".to_string()
+        } else {
+            shares.join(" ")
+        }
+    );
+    out
 }
 
 pub fn root_table(v: &Value) -> String {

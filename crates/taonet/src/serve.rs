@@ -66,7 +66,10 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         let res = match args.service.as_str() {
             "ledger" => ledger::run(cfg, store, genesis.ledger_genesis(), rx).await,
             "consensus" => consensus::run(cfg, store, genesis.consensus_start(), rx).await,
-            "amm" => amm::run(cfg, store, genesis.amm_genesis(), rx).await,
+            "amm" => {
+                let start = amm::start_commands(genesis.amm_genesis(), genesis.emission_rule);
+                amm::run_with(cfg, store, start, rx).await
+            }
             "governance" => governance::run(cfg, store, genesis.governance_start(), rx).await,
             _ => unreachable!(),
         };

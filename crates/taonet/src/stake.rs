@@ -398,10 +398,15 @@ fn query_once(nats_url: &str, name: &str, args: Value) -> Result<Value> {
 pub fn subnets_table(v: &Value) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(out, "block {}", s(&v["block"]));
     let _ = writeln!(
         out,
-        "{:>6}  {:>14}  {:>14}  {:>20}  {:>20}  {:>16}  {:>16}  {:>8}",
+        "block {}   emission rule {}",
+        s(&v["block"]),
+        v["emission_rule"].as_str().unwrap_or("ema-price")
+    );
+    let _ = writeln!(
+        out,
+        "{:>6}  {:>14}  {:>14}  {:>20}  {:>20}  {:>16}  {:>16}  {:>8}  {:>12}",
         "netuid",
         "price",
         "EMA price",
@@ -409,12 +414,13 @@ pub fn subnets_table(v: &Value) -> String {
         "alpha reserve",
         "alpha/block",
         "pending pots",
-        "emitting"
+        "emitting",
+        "TAO share"
     );
     for n in v["subnets"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,
-            "{:>6}  {:>14}  {:>14}  {:>20}  {:>20}  {:>16}  {:>16}  {:>8}",
+            "{:>6}  {:>14}  {:>14}  {:>20}  {:>20}  {:>16}  {:>16}  {:>8}  {:>12}",
             s(&n["netuid"]),
             s(&n["price"]),
             s(&n["moving_price"]),
@@ -431,9 +437,17 @@ pub fn subnets_table(v: &Value) -> String {
             } else {
                 "no"
             },
+            share_pct(u(&n["emission_share_ppb"])),
         );
     }
     out
+}
+
+/// Parts per 10^9 as a percentage with 4 decimals, in integers.
+fn share_pct(ppb: u64) -> String {
+    // ppb / 10^7 = percent; keep 4 decimals: ppb / 10^3 = percent × 10^4.
+    let x = ppb / 1_000;
+    format!("{}.{:04}%", x / 10_000, x % 10_000)
 }
 
 /// Every field of one subnet, one per line.

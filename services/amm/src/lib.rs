@@ -16,7 +16,9 @@
 //! `totals`, `invariants`, `digest`.
 
 use aggregate::Aggregate;
-use amm_core::{Amm, AmmGenesis, Command, CommandBody, OpStatus, Origin, Peer, SubnetParam};
+use amm_core::{
+    Amm, AmmGenesis, Command, CommandBody, EmissionRule, OpStatus, Origin, Peer, SubnetParam,
+};
 use consensus_core::ConsensusEvent;
 use envelope::{Envelope, VersionedEvent};
 use keys::AccountId;
@@ -186,6 +188,15 @@ pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
             GlobalParam::TaoWeight(v) => set(0, SubnetParam::TaoWeight(v)),
             GlobalParam::MinStake(v) => set(0, SubnetParam::MinStake(v)),
             GlobalParam::UnlockRate(v) => Some(CommandBody::SetUnlockRate { blocks: v }),
+            GlobalParam::EmissionRule(r) => set(
+                0,
+                SubnetParam::EmissionRule(match r {
+                    governance_core::EmissionRule::RootWeights => EmissionRule::RootWeights,
+                    governance_core::EmissionRule::EmaPrice => EmissionRule::EmaPrice,
+                    governance_core::EmissionRule::NetFlow => EmissionRule::NetFlow,
+                }),
+            ),
+            GlobalParam::RootTempo(v) => set(0, SubnetParam::RootTempo(v)),
             _ => None,
         },
         // Governance keeps locks and conviction; the amm enforces the
@@ -271,7 +282,45 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, String> {
 /// and offline replay.
 pub fn query(core: &Amm, name: &str, args: &Value) -> Result<Value, String> {
     Ok(match name {
-        "subnets" => json!({"block": core.block(), "subnets": to_json(&core.subnet_summaries())?}),
+        "subnets" => {
+            let shares = core.next_block_shares();
+            let mut list = to_json(&core.subnet_summaries())?;
+            for s in list.as_array_mut().into_iter().flatten() {
+                let netuid = s["netuid"].as_u64().unwrap_or(0) as u16;
+                let share = shares
+                    .iter()
+                    .find(|(n, _)| *n == netuid)
+                    .map_or(0, |(_, v)| *v);
+                s["emission_share_ppb"] = json!(share);
+            }
+            json!({
+                "block": core.block(),
+                "emission_rule": core.emission_rule.as_str(),
+                "root_tempo": core.root_tempo,
+                "subnets": list,
+            })
+        }
+        "root_weights" => {
+            let list: Vec<Value> = core
+                .root_weight_list()
+                .into_iter()
+                .map(|(h, stake, at, w)| {
+                    json!({"hotkey": h, "root_stake": stake, "set_at": at,
+                        "weights": w.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>()})
+                })
+                .collect();
+            json!({
+                "block": core.block(),
+                "emission_rule": core.emission_rule.as_str(),
+                "root_tempo": core.root_tempo,
+                "validators": list,
+                "root_shares": core.subnets.values()
+                    .filter(|s| s.root_share_bits != 0)
+                    .map(|s| json!({"netuid": s.netuid,
+                        "share": fixed::types::U64F64::from_bits(s.root_share_bits).to_string()}))
+                    .collect::<Vec<_>>(),
+            })
+        }
         "subnet" => {
             let netuid = netuid_arg(args)?;
             let s = core
@@ -342,10 +391,36 @@ pub async fn run(
     genesis: AmmGenesis,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ShellError> {
-    let start = vec![Command::new(
+    let start = start_commands(genesis, EmissionRule::default());
+    service_kit::run::<AmmService>(cfg, store, start, shutdown).await
+}
+
+/// The amm's start-up commands: the genesis, then the network's emission
+/// rule when it is not the default (run only on an empty log).
+pub fn start_commands(genesis: AmmGenesis, rule: EmissionRule) -> Vec<Command> {
+    let mut start = vec![Command::new(
         Origin::Genesis,
         CommandBody::ApplyGenesis(genesis),
     )];
+    if rule != EmissionRule::default() {
+        start.push(Command::new(
+            Origin::Genesis,
+            CommandBody::SetParam {
+                netuid: 0,
+                param: SubnetParam::EmissionRule(rule),
+            },
+        ));
+    }
+    start
+}
+
+/// [`run`] with explicit start-up commands ([`start_commands`]).
+pub async fn run_with(
+    cfg: ServiceConfig,
+    store: Arc<dyn EventStore>,
+    start: Vec<Command>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), ShellError> {
     service_kit::run::<AmmService>(cfg, store, start, shutdown).await
 }
 
