@@ -342,11 +342,16 @@ pub async fn run(
     genesis: AmmGenesis,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ShellError> {
-    let start = vec![Command::new(
+    service_kit::run::<AmmService>(cfg, store, start(genesis), shutdown).await
+}
+
+/// The start-up commands of an empty amm: its genesis. Shared with the
+/// simulator so both start a network the same way.
+pub fn start(genesis: AmmGenesis) -> Vec<Command> {
+    vec![Command::new(
         Origin::Genesis,
         CommandBody::ApplyGenesis(genesis),
-    )];
-    service_kit::run::<AmmService>(cfg, store, start, shutdown).await
+    )]
 }
 
 #[cfg(test)]
