@@ -160,14 +160,14 @@ fn chart(title: &str, y_label: &str, lines: &[Line], markers: &[f64]) -> String 
             py(y),
             LEFT - 6.0,
             py(y) + 4.0,
-            num(y)
+            num(y, (y1 - y0) / 4.0)
         );
         let _ = writeln!(
             s,
             r#"<text x="{:.2}" y="{:.2}" text-anchor="middle">{}</text>"#,
             px(x),
             TOP + ph + 16.0,
-            num(x)
+            num(x, (x1 - x0) / 4.0)
         );
     }
     let _ = writeln!(
@@ -231,18 +231,22 @@ fn chart(title: &str, y_label: &str, lines: &[Line], markers: &[f64]) -> String 
     s
 }
 
-/// A compact axis label.
-fn num(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{:.3}M", v / 1e6)
+/// A compact axis label with enough decimals to tell ticks `step` apart.
+fn num(v: f64, step: f64) -> String {
+    let a = v.abs().max(step.abs());
+    let (scaled, sstep, unit) = if a >= 1e6 {
+        (v / 1e6, step / 1e6, "M")
     } else if a >= 1e4 {
-        format!("{:.1}k", v / 1e3)
-    } else if a >= 10.0 || a == 0.0 {
-        format!("{v:.0}")
+        (v / 1e3, step / 1e3, "k")
     } else {
-        format!("{v:.4}")
-    }
+        (v, step, "")
+    };
+    let decimals = if sstep > 0.0 {
+        (-sstep.log10()).ceil().clamp(0.0, 10.0) as usize
+    } else {
+        0
+    };
+    format!("{scaled:.decimals$}{unit}")
 }
 
 fn esc(s: &str) -> String {

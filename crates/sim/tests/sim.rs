@@ -34,6 +34,8 @@ fn small(blocks: u64, seed: u64) -> Scenario {
                   "first_emission_block": 0, "tempo": 10}}
             ]
         }},
+        "rules": [{{"netuid": 1, "param": {{"CommitRevealEnabled": false}}}},
+                  {{"netuid": 1, "param": {{"WeightsRateLimit": 0}}}}],
         "commands": [
             {{"at": 0, "signer": "@Bob", "service": "amm", "command": {{"AddStake": {{
                 "op": "bob-1", "hotkey": "@Val1", "netuid": 1, "amount": 100000000000000,
@@ -64,6 +66,8 @@ fn same_scenario_and_seed_give_identical_report_bytes() {
     // paid epochs, prices moved.
     let r = &a.report;
     assert!(r.commands.accepted >= 2, "{:?}", r.commands);
+    // The rule switch took: the validator's plain weights are accepted.
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
     assert_eq!(r.subnets.len(), 2);
     assert!(r.subnets.iter().all(|s| s.epochs >= 5), "{:?}", r.subnets);
     assert!(r.subnets.iter().all(|s| s.tao_emission_rao > 0));
