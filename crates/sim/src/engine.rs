@@ -177,7 +177,13 @@ impl Engine {
     }
 
     /// What agent `i` does at `block`, if anything.
-    fn agent(&self, i: usize, agent: &Agent, block: u64, rng: &mut Rng) -> Option<(AccountId, ServiceCommand)> {
+    fn agent(
+        &self,
+        i: usize,
+        agent: &Agent,
+        block: u64,
+        rng: &mut Rng,
+    ) -> Option<(AccountId, ServiceCommand)> {
         match agent {
             Agent::Staker {
                 coldkey,
@@ -187,7 +193,7 @@ impl Engine {
                 max_rao,
                 chase,
             } => {
-                if block % every != 0 || netuids.is_empty() {
+                if !block.is_multiple_of(*every) || netuids.is_empty() {
                     return None;
                 }
                 let amount = max_rao / 2 + rng.below(max_rao - max_rao / 2 + 1);
@@ -215,7 +221,7 @@ impl Engine {
                 noise_pct,
                 miners,
             } => {
-                if block % every != 0 {
+                if !block.is_multiple_of(*every) {
                     return None;
                 }
                 let subnet = self.consensus.core.subnet(*netuid)?;
@@ -282,7 +288,8 @@ pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Ou
         queue: VecDeque::new(),
         obs: Observer::new(scenario, start_ms, block_ms),
     };
-    e.ledger.start(ledger::start(ledger_genesis), &mut e.queue)?;
+    e.ledger
+        .start(ledger::start(ledger_genesis), &mut e.queue)?;
     e.consensus.start(g.consensus_start(), &mut e.queue)?;
     e.amm.start(amm::start(g.amm_genesis()), &mut e.queue)?;
     e.governance.start(g.governance_start(), &mut e.queue)?;
@@ -339,10 +346,10 @@ pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Ou
         }
         e.settle();
         step_at(b, &mut e, &mut next, &mut rng);
-        if b % every == 0 || b == total {
+        if b.is_multiple_of(every) || b == total {
             e.obs.sample(b, &e.ledger.core, &e.amm.core);
         }
-        if b % tick == 0 || b == total {
+        if b.is_multiple_of(tick) || b == total {
             progress(b, total);
         }
     }

@@ -19,10 +19,12 @@ const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
 
+type Points = Vec<(f64, f64)>;
+
 /// One named line.
 struct Line {
     name: String,
-    points: Vec<(f64, f64)>,
+    points: Points,
     dashed: bool,
     colour: usize,
 }
@@ -47,8 +49,8 @@ pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
         .iter()
         .map(|h| h.block as f64)
         .collect();
-    let mut prices: BTreeMap<u16, (Vec<(f64, f64)>, Vec<(f64, f64)>)> = BTreeMap::new();
-    let mut shares: BTreeMap<u16, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut prices: BTreeMap<u16, (Points, Points)> = BTreeMap::new();
+    let mut shares: BTreeMap<u16, Points> = BTreeMap::new();
     for r in &s.subnets {
         let p = prices.entry(r.netuid).or_default();
         p.0.push((r.block as f64, r.price.parse().unwrap_or(0.0)));
@@ -88,7 +90,12 @@ pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
     let charts = [
         (
             "supply.svg",
-            chart("Total issuance (halvings marked)", "TAO", &supply, &halvings),
+            chart(
+                "Total issuance (halvings marked)",
+                "TAO",
+                &supply,
+                &halvings,
+            ),
         ),
         (
             "prices.svg",
@@ -120,10 +127,10 @@ fn chart(title: &str, y_label: &str, lines: &[Line], markers: &[f64]) -> String 
     if x0 > x1 {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
-    if x1 - x0 < f64::EPSILON {
+    if (x1 - x0).abs() < f64::EPSILON {
         x1 = x0 + 1.0;
     }
-    if y1 - y0 < 1e-12 {
+    if (y1 - y0).abs() < 1e-12 {
         let pad = if y0.abs() > 0.0 { y0.abs() * 0.01 } else { 1.0 };
         y0 -= pad;
         y1 += pad;
@@ -250,5 +257,7 @@ fn num(v: f64, step: f64) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

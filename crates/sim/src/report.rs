@@ -331,7 +331,10 @@ impl Observer {
         if era > self.era {
             let before = DEFAULT_BLOCK_EMISSION >> self.era;
             let after = emission::block_emission(issuance);
-            let (ib, ia) = (inflation_bp(before, issuance), inflation_bp(after, issuance));
+            let (ib, ia) = (
+                inflation_bp(before, issuance),
+                inflation_bp(after, issuance),
+            );
             self.halvings.push(Halving {
                 block: b,
                 date: self.date_of(b),

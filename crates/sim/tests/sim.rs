@@ -142,7 +142,14 @@ fn plots_and_csv_are_written() {
     out.write(dir.path()).unwrap();
     let files = sim::plot::write(&out, dir.path()).unwrap();
     assert_eq!(files.len(), 3);
-    for f in ["report.json", "series.csv", "subnets.csv", "supply.svg", "prices.svg", "shares.svg"] {
+    for f in [
+        "report.json",
+        "series.csv",
+        "subnets.csv",
+        "supply.svg",
+        "prices.svg",
+        "shares.svg",
+    ] {
         let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
         assert!(text.len() > 100, "{f} is nearly empty");
     }
