@@ -129,11 +129,11 @@ impl Scenario {
     pub fn from_json(text: &str) -> Result<Scenario, SimError> {
         let mut doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| SimError::Scenario(e.to_string()))?;
-        let mut names = BTreeMap::new();
-        resolve_names(&mut doc, &mut names)?;
+        let mut keys = BTreeMap::new();
+        resolve_names(&mut doc, &mut keys)?;
         let mut s: Scenario =
             serde_json::from_value(doc).map_err(|e| SimError::Scenario(e.to_string()))?;
-        s.names = names;
+        s.names = keys.into_iter().map(|(name, key)| (key, name)).collect();
         s.validate()?;
         Ok(s)
     }
@@ -168,6 +168,12 @@ impl Scenario {
                 return Err(SimError::Scenario("an agent's `every` must be ≥ 1".into()));
             }
         }
+        if let Some(c) = self.commands.iter().find(|c| c.at > self.blocks) {
+            return Err(SimError::Scenario(format!(
+                "a command at block {} is past the run's {} blocks",
+                c.at, self.blocks
+            )));
+        }
         if self.sample_every == Some(0) {
             return Err(SimError::Scenario("sample_every must be ≥ 1".into()));
         }
@@ -189,30 +195,37 @@ impl Scenario {
     }
 }
 
-/// Replaces every string `"@Name"` by the SS58 address of `//Name`.
+/// Replaces every string `"@Name"` by the SS58 address of `//Name`
+/// (`keys`: the names met so far; deriving a key is not free).
 fn resolve_names(
     v: &mut serde_json::Value,
-    names: &mut BTreeMap<AccountId, String>,
+    keys: &mut BTreeMap<String, AccountId>,
 ) -> Result<(), SimError> {
     use serde_json::Value;
     match v {
         Value::String(s) => {
             if let Some(name) = s.strip_prefix('@') {
-                let key = Keypair::from_uri(&format!("//{name}"))
-                    .map_err(|e| SimError::Scenario(format!("account @{name}: {e}")))?
-                    .public();
-                names.insert(key, name.to_owned());
+                let key = match keys.get(name) {
+                    Some(k) => *k,
+                    None => {
+                        let k = Keypair::from_uri(&format!("//{name}"))
+                            .map_err(|e| SimError::Scenario(format!("account @{name}: {e}")))?
+                            .public();
+                        keys.insert(name.to_owned(), k);
+                        k
+                    }
+                };
                 *s = key.to_ss58();
             }
         }
         Value::Array(a) => {
             for x in a {
-                resolve_names(x, names)?;
+                resolve_names(x, keys)?;
             }
         }
         Value::Object(m) => {
             for x in m.values_mut() {
-                resolve_names(x, names)?;
+                resolve_names(x, keys)?;
             }
         }
         _ => {}

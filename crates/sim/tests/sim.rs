@@ -107,8 +107,20 @@ fn one_tao_per_block_is_7200_tao_per_day_before_the_first_halving() {
 #[test]
 fn tiny_example_runs() {
     let r = run(&example("tiny.json")).report;
-    assert!(r.commands.accepted > 0);
-    assert!(!r.subnets.is_empty());
+    // Genesis stakes, agents' stakes and weights, the transfer: all taken.
+    assert!(r.commands.accepted > 20, "{:?}", r.commands);
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
+    assert!(r.commands.foreign_rejections.is_empty(), "{:?}", r.commands);
+    assert_eq!(r.subnets.len(), 2);
+    for s in &r.subnets {
+        // 720 blocks at tempo 36: an epoch every 37 blocks or so.
+        assert!(s.epochs >= 18, "{s:?}");
+        assert!(
+            s.payouts.miner > 0 && s.payouts.validator > 0 && s.payouts.owner > 0,
+            "{s:?}"
+        );
+    }
+    assert_eq!(r.issuance.minted_rao, 720 * TAO);
 }
 
 #[test]
@@ -158,4 +170,28 @@ fn plots_and_csv_are_written() {
     assert_eq!(csv.lines().count(), 1 + 31);
     let svg = std::fs::read_to_string(dir.path().join("prices.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sn1 spot"));
+}
+
+#[test]
+fn bad_scenarios_are_refused_with_the_reason() {
+    let err = |text: &str| match Scenario::from_json(text) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted: {text}"),
+    };
+    let genesis = r#""genesis": {"balances": [["@Alice", 1000000000000]]}"#;
+    assert!(err(&format!(r#"{{"blocks": 5, "colour": 1, {genesis}}}"#)).contains("colour"));
+    assert!(err(&format!(
+        r#"{{"blocks": 5, {genesis}, "commands": [{{"at": 9, "signer": "@Alice",
+            "service": "ledger", "command": {{"Transfer": {{"to": "@Bob", "amount": 1, "keep_alive": true}}}}}}]}}"#
+    ))
+    .contains("past the run"));
+    assert!(err(&format!(
+        r#"{{"blocks": 5, "start_date": "soon", {genesis}}}"#
+    ))
+    .contains("bad date"));
+    // A genesis the cluster would refuse, the simulator refuses too.
+    assert!(
+        err(r#"{"blocks": 5, "genesis": {"balances": [["@Alice", 1]]}}"#)
+            .contains("existential deposit")
+    );
 }
