@@ -57,6 +57,9 @@ pub enum Cmd {
     /// Pure calculators (no cluster needed).
     #[command(subcommand)]
     Calc(CalcCmd),
+    /// The whole economy in one process over a scenario (no cluster needed).
+    #[command(subcommand)]
+    Sim(crate::sim::SimCmd),
     /// Set, commit or reveal weights (signed by a hotkey of a wallet).
     #[command(subcommand)]
     Weights(WeightsCmd),
@@ -620,6 +623,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 print!("{}", metagraph_table(&v));
             }
         }
+        Cmd::Sim(c) => crate::sim::run(c)?,
         Cmd::Calc(CalcCmd::Emission { issuance }) => print_json(&calc::emission(issuance)),
         Cmd::Calc(CalcCmd::Swap(a)) => {
             let args = pool::calc::CalcSwapArgs {

@@ -230,11 +230,16 @@ pub async fn run(
     genesis: Genesis,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), ShellError> {
-    let start = vec![Command::new(
+    service_kit::run::<LedgerService>(cfg, store, start(genesis), shutdown).await
+}
+
+/// The start-up commands of an empty ledger: its genesis. Shared with the
+/// simulator so both start a network the same way.
+pub fn start(genesis: Genesis) -> Vec<Command> {
+    vec![Command::new(
         Origin::Clock,
         CommandBody::ApplyGenesis(genesis),
-    )];
-    service_kit::run::<LedgerService>(cfg, store, start, shutdown).await
+    )]
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The network genesis file: one JSON document every service reads.
+//! The network genesis file: one JSON document every service reads (the
+//! services through `taonet serve`, the simulator through `sim`).
 //!
 //! The ledger's fields sit at the top level (so a ledger-only genesis,
 //! `{"balances": [...]}`, is still valid); `economy` holds the amm's

@@ -1,0 +1,366 @@
+//! The four cores in one process.
+//!
+//! Why the services' glue and not a hand-written wiring: the cluster joins
+//! the cores with `Service::admit` (a signed command becomes a core
+//! command), `Service::on_foreign` (another service's event becomes a
+//! command) and `Service::on_tick` (the ledger's timer becomes a block).
+//! The simulator calls exactly those, so a rule the services follow is a
+//! rule the simulator follows.
+//!
+//! Delivery: one FIFO queue of envelopes. Each event a core emits is
+//! wrapped as the runtime wraps it (service, per-service sequence, block)
+//! and queued; the head of the queue is handed, in a fixed service order,
+//! to every service whose `sources()` name its stream, and what they emit
+//! joins the tail. So every service sees each stream in order, as its
+//! inbox would, and one run has one interleaving: the same every time.
+//!
+//! A block: the ledger's tick at `start + height × block time`, its
+//! consequences run to quiescence (coinbase, claims, epochs, payouts), then
+//! the scripted commands and agents of that block, again to quiescence.
+
+use crate::report::{Observer, Outcome};
+use crate::scenario::{Agent, Scenario, ServiceCommand};
+use crate::SimError;
+use aggregate::Aggregate;
+use amm::AmmService;
+use consensus::ConsensusService;
+use envelope::{Envelope, EventMeta};
+use governance::GovernanceService;
+use keys::AccountId;
+use ledger::LedgerService;
+use service_kit::{Caller, Cmd, Service};
+use std::collections::VecDeque;
+
+/// One core and the position of its log.
+struct Node<S: Service> {
+    core: S::Core,
+    seq: u64,
+}
+
+impl<S: Service> Node<S> {
+    fn new() -> Self {
+        Node {
+            core: Default::default(),
+            seq: 0,
+        }
+    }
+
+    /// Decides `cmd` and, if accepted, evolves and queues its events;
+    /// a rejection is returned as its code and changes nothing.
+    fn handle(&mut self, cmd: &Cmd<S>, queue: &mut VecDeque<Envelope>) -> Result<(), String> {
+        match self.core.handle(cmd) {
+            Ok(events) => {
+                let meta = EventMeta {
+                    block: self.core.block(),
+                    causation: None,
+                    correlation: String::new(),
+                    trace: None,
+                };
+                for ev in &events {
+                    self.seq += 1;
+                    queue.push_back(Envelope::wrap(
+                        <S::Core as Aggregate>::SERVICE,
+                        self.seq,
+                        ev,
+                        &meta,
+                    ));
+                }
+                Ok(())
+            }
+            Err(r) => Err(rejection_code(&r)),
+        }
+    }
+
+    /// Runs start-up commands; any refusal stops the simulation (a
+    /// cluster would start without that part of the genesis).
+    fn start(&mut self, cmds: Vec<Cmd<S>>, queue: &mut VecDeque<Envelope>) -> Result<(), SimError> {
+        for c in &cmds {
+            self.handle(c, queue).map_err(|reason| SimError::Startup {
+                service: <S::Core as Aggregate>::SERVICE,
+                reason,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Hands one foreign event to this service, if it consumes the stream.
+    fn feed(&mut self, env: &Envelope, queue: &mut VecDeque<Envelope>, obs: &mut Observer) {
+        if !S::sources().contains(&env.service.as_str()) {
+            return;
+        }
+        if let Some(cmd) = S::on_foreign(&self.core, env) {
+            if let Err(code) = self.handle(&cmd, queue) {
+                obs.foreign_rejected(<S::Core as Aggregate>::SERVICE, &code);
+            }
+        }
+    }
+
+    /// A user command, admitted as the service admits a signed one.
+    fn submit(
+        &mut self,
+        signer: AccountId,
+        encoded_len: u32,
+        wire: S::Wire,
+        queue: &mut VecDeque<Envelope>,
+        obs: &mut Observer,
+    ) {
+        let cmd = S::admit(Caller::User(signer), encoded_len, wire);
+        let res = self.handle(&cmd, queue);
+        obs.command(<S::Core as Aggregate>::SERVICE, res.err().as_deref());
+    }
+}
+
+/// A rejection's code as the shell reports it (its variant name).
+fn rejection_code<R: serde::Serialize + std::fmt::Display>(r: &R) -> String {
+    match service_kit::shell::rejected(r) {
+        bus::rpc::Reply::Rejected { code, .. } => code,
+        _ => "Rejected".into(),
+    }
+}
+
+/// splitmix64: a tiny seeded generator whose sequence never changes with a
+/// dependency's version.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform-ish in `0..n` (`n` ≥ 1; the modulo bias is irrelevant here).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// The whole network in one process.
+struct Engine {
+    ledger: Node<LedgerService>,
+    consensus: Node<ConsensusService>,
+    amm: Node<AmmService>,
+    governance: Node<GovernanceService>,
+    queue: VecDeque<Envelope>,
+    obs: Observer,
+}
+
+impl Engine {
+    /// Delivers queued events until no service has anything left to say.
+    fn settle(&mut self) {
+        while let Some(env) = self.queue.pop_front() {
+            self.obs.event(&env);
+            let q = &mut self.queue;
+            let o = &mut self.obs;
+            self.ledger.feed(&env, q, o);
+            self.consensus.feed(&env, q, o);
+            self.amm.feed(&env, q, o);
+            self.governance.feed(&env, q, o);
+        }
+    }
+
+    fn submit(&mut self, signer: AccountId, cmd: ServiceCommand) {
+        let (q, o) = (&mut self.queue, &mut self.obs);
+        match cmd {
+            ServiceCommand::Ledger(body) => {
+                // The ledger's length fee is per encoded byte of the signed
+                // body; the JSON of the command stands in for it.
+                let len = serde_json::to_vec(&body).map_or(0, |v| v.len());
+                let len = u32::try_from(len).unwrap_or(u32::MAX);
+                self.ledger.submit(signer, len, body, q, o)
+            }
+            ServiceCommand::Consensus(body) => self.consensus.submit(signer, 0, body, q, o),
+            ServiceCommand::Amm(body) => self.amm.submit(signer, 0, body, q, o),
+            ServiceCommand::Governance(body) => self.governance.submit(signer, 0, body, q, o),
+        }
+    }
+
+    /// What agent `i` does at `block`, if anything.
+    fn agent(
+        &self,
+        i: usize,
+        agent: &Agent,
+        block: u64,
+        rng: &mut Rng,
+    ) -> Option<(AccountId, ServiceCommand)> {
+        match agent {
+            Agent::Staker {
+                coldkey,
+                hotkey,
+                netuids,
+                every,
+                max_rao,
+                chase,
+            } => {
+                if !block.is_multiple_of(*every) || netuids.is_empty() {
+                    return None;
+                }
+                let amount = max_rao / 2 + rng.below(max_rao - max_rao / 2 + 1);
+                let netuid = if *chase {
+                    self.hottest(netuids)?
+                } else {
+                    netuids[rng.below(netuids.len() as u64) as usize]
+                };
+                Some((
+                    *coldkey,
+                    ServiceCommand::Amm(amm_core::CommandBody::AddStake {
+                        op: format!("sim/{i}/{block}"),
+                        hotkey: *hotkey,
+                        netuid,
+                        amount,
+                        limit_price: None,
+                        allow_partial: false,
+                    }),
+                ))
+            }
+            Agent::Validator {
+                hotkey,
+                netuid,
+                every,
+                noise_pct,
+                miners,
+            } => {
+                if !block.is_multiple_of(*every) {
+                    return None;
+                }
+                let subnet = self.consensus.core.subnet(*netuid)?;
+                let noise = u64::from(*noise_pct).min(100);
+                let mut uids = Vec::new();
+                let mut values = Vec::new();
+                for m in miners {
+                    let Some(uid) = subnet.neurons.iter().position(|n| n.hotkey == m.hotkey) else {
+                        continue;
+                    };
+                    // quality × (100 − noise .. 100 + noise) / 100
+                    let factor = 100 - noise + rng.below(2 * noise + 1);
+                    let v = (u64::from(m.quality) * factor / 100).min(u64::from(u16::MAX));
+                    uids.push(u16::try_from(uid).ok()?);
+                    values.push(v as u16);
+                }
+                if uids.is_empty() {
+                    return None;
+                }
+                Some((
+                    *hotkey,
+                    ServiceCommand::Consensus(consensus_core::CommandBody::SetWeights {
+                        netuid: *netuid,
+                        uids,
+                        values,
+                        version_key: subnet.params.weights_version_key,
+                    }),
+                ))
+            }
+        }
+    }
+
+    /// The subnet whose spot price is furthest above its EMA price.
+    fn hottest(&self, netuids: &[u16]) -> Option<u16> {
+        netuids
+            .iter()
+            .filter_map(|&n| {
+                let s = self.amm.core.subnet_summary(n)?;
+                let ema = self.amm.core.moving_price(n)?.to_bits().max(1);
+                Some((s.price_bits.saturating_mul(1_000_000) / ema, n))
+            })
+            // Highest score; ties go to the lowest netuid.
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+            .map(|(_, n)| n)
+    }
+}
+
+/// Runs a scenario to its last block. `progress(done, total)` is called
+/// as blocks complete (about a thousand times over a run).
+pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Outcome, SimError> {
+    let g = &scenario.genesis;
+    let start_ms = crate::date::parse(&scenario.start_date).map_err(SimError::Scenario)?;
+    let block_ms = scenario.block_time_ms();
+    let mut ledger_genesis = g.ledger_genesis();
+    // The engine is the clock: the ledger must accept the clock's blocks.
+    ledger_genesis.clock = ledger_core::Clock::Auto {
+        block_time_ms: block_ms,
+    };
+    let mut e = Engine {
+        ledger: Node::new(),
+        consensus: Node::new(),
+        amm: Node::new(),
+        governance: Node::new(),
+        queue: VecDeque::new(),
+        obs: Observer::new(scenario, start_ms, block_ms),
+    };
+    e.ledger
+        .start(ledger::start(ledger_genesis), &mut e.queue)?;
+    e.consensus.start(g.consensus_start(), &mut e.queue)?;
+    e.amm.start(
+        amm::start_commands(g.amm_genesis(), g.emission_rule),
+        &mut e.queue,
+    )?;
+    e.governance.start(g.governance_start(), &mut e.queue)?;
+    e.settle();
+    e.obs.genesis(e.ledger.core.total_issuance());
+
+    if let Some(admin) = scenario.admin() {
+        for r in &scenario.rules {
+            let body = governance_core::CommandBody::Admin(
+                governance_core::AdminAction::SetHyperparameter {
+                    netuid: r.netuid,
+                    param: r.param.clone(),
+                },
+            );
+            e.submit(admin, ServiceCommand::Governance(body));
+        }
+    }
+    let mut scripted: Vec<_> = scenario.commands.iter().collect();
+    // Stable: file order within a block.
+    scripted.sort_by_key(|c| c.at);
+    let mut next = 0;
+    let mut rng = Rng(scenario.seed);
+    let step_at = |b: u64, e: &mut Engine, next: &mut usize, rng: &mut Rng| {
+        while *next < scripted.len() && scripted[*next].at <= b {
+            let c = scripted[*next];
+            e.submit(c.signer, c.command.clone());
+            *next += 1;
+        }
+        for (i, a) in scenario.agents.iter().enumerate() {
+            if b > 0 {
+                if let Some((who, cmd)) = e.agent(i, a, b, rng) {
+                    e.submit(who, cmd);
+                }
+            }
+        }
+        e.settle();
+    };
+    step_at(0, &mut e, &mut next, &mut rng);
+    e.obs.sample(0, &e.ledger.core, &e.amm.core);
+
+    let total = scenario.blocks;
+    let every = scenario
+        .sample_every
+        .unwrap_or_else(|| (total / 1000).max(1));
+    let tick = (total / 1000).max(1);
+    for b in 1..=total {
+        let issuance = e.ledger.core.total_issuance();
+        e.obs.before_block(b, issuance);
+        let now_ms = start_ms + b * block_ms;
+        if let Some(cmd) = LedgerService::on_tick(&e.ledger.core, now_ms) {
+            if let Err(code) = e.ledger.handle(&cmd, &mut e.queue) {
+                e.obs.foreign_rejected("ledger", &format!("tick:{code}"));
+            }
+        }
+        e.settle();
+        step_at(b, &mut e, &mut next, &mut rng);
+        if b.is_multiple_of(every) || b == total {
+            e.obs.sample(b, &e.ledger.core, &e.amm.core);
+        }
+        if b.is_multiple_of(tick) || b == total {
+            progress(b, total);
+        }
+    }
+    let digests = [
+        ("ledger", e.ledger.core.digest()),
+        ("consensus", e.consensus.core.digest()),
+        ("amm", e.amm.core.digest()),
+        ("governance", e.governance.core.digest()),
+    ];
+    Ok(e.obs.finish(&e.ledger.core, &e.amm.core, &digests))
+}

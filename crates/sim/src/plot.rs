@@ -1,0 +1,263 @@
+//! SVG line charts written by hand (no plotting crate): supply with its
+//! halvings, subnet prices (spot and EMA), and subnets' emission shares.
+//! Floats appear only here, to place pixels; the numbers plotted come from
+//! the integer series.
+
+use crate::report::Outcome;
+use crate::SimError;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+const W: f64 = 720.0;
+const H: f64 = 360.0;
+const LEFT: f64 = 80.0;
+const RIGHT: f64 = 150.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 50.0;
+const COLOURS: [&str; 8] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
+type Points = Vec<(f64, f64)>;
+
+/// One named line.
+struct Line {
+    name: String,
+    points: Points,
+    dashed: bool,
+    colour: usize,
+}
+
+/// Writes `supply.svg`, `prices.svg` and `shares.svg` into `dir`.
+pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
+    let s = &outcome.series;
+    let tao = |rao: u64| rao as f64 / 1e9;
+    let supply = vec![Line {
+        name: "issuance".into(),
+        points: s
+            .global
+            .iter()
+            .map(|r| (r.block as f64, tao(r.issuance_rao)))
+            .collect(),
+        dashed: false,
+        colour: 0,
+    }];
+    let halvings: Vec<f64> = outcome
+        .report
+        .halvings
+        .iter()
+        .map(|h| h.block as f64)
+        .collect();
+    let mut prices: BTreeMap<u16, (Points, Points)> = BTreeMap::new();
+    let mut shares: BTreeMap<u16, Points> = BTreeMap::new();
+    for r in &s.subnets {
+        let p = prices.entry(r.netuid).or_default();
+        p.0.push((r.block as f64, r.price.parse().unwrap_or(0.0)));
+        p.1.push((r.block as f64, r.ema_price.parse().unwrap_or(0.0)));
+        if r.block > 0 {
+            shares
+                .entry(r.netuid)
+                .or_default()
+                .push((r.block as f64, r.tao_share_ppm as f64 / 10_000.0));
+        }
+    }
+    let mut price_lines = Vec::new();
+    for (i, (n, (spot, ema))) in prices.into_iter().enumerate() {
+        price_lines.push(Line {
+            name: format!("sn{n} spot"),
+            points: spot,
+            dashed: false,
+            colour: i,
+        });
+        price_lines.push(Line {
+            name: format!("sn{n} EMA"),
+            points: ema,
+            dashed: true,
+            colour: i,
+        });
+    }
+    let share_lines = shares
+        .into_iter()
+        .enumerate()
+        .map(|(i, (n, points))| Line {
+            name: format!("sn{n}"),
+            points,
+            dashed: false,
+            colour: i,
+        })
+        .collect::<Vec<_>>();
+    let charts = [
+        (
+            "supply.svg",
+            chart(
+                "Total issuance (halvings marked)",
+                "TAO",
+                &supply,
+                &halvings,
+            ),
+        ),
+        (
+            "prices.svg",
+            chart("Subnet prices", "TAO per alpha", &price_lines, &[]),
+        ),
+        (
+            "shares.svg",
+            chart("Share of TAO emission", "percent", &share_lines, &[]),
+        ),
+    ];
+    let mut written = Vec::new();
+    for (file, svg) in charts {
+        let path = dir.join(file);
+        crate::report::write_file(&path, &svg)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn chart(title: &str, y_label: &str, lines: &[Line], markers: &[f64]) -> String {
+    let all = lines.iter().flat_map(|l| l.points.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in all {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if (x1 - x0).abs() < f64::EPSILON {
+        x1 = x0 + 1.0;
+    }
+    if (y1 - y0).abs() < 1e-12 {
+        let pad = if y0.abs() > 0.0 { y0.abs() * 0.01 } else { 1.0 };
+        y0 -= pad;
+        y1 += pad;
+    }
+    let pw = W - LEFT - RIGHT;
+    let ph = H - TOP - BOTTOM;
+    let px = |x: f64| LEFT + (x - x0) / (x1 - x0) * pw;
+    let py = |y: f64| TOP + ph - (y - y0) / (y1 - y0) * ph;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="22" font-size="14" text-anchor="middle">{}</text>"#,
+        W / 2.0,
+        esc(title)
+    );
+    // Axes, ticks and grid.
+    let _ = writeln!(
+        s,
+        r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>"##
+    );
+    for i in 0..=4 {
+        let f = f64::from(i) / 4.0;
+        let (x, y) = (x0 + f * (x1 - x0), y0 + f * (y1 - y0));
+        let _ = writeln!(
+            s,
+            r##"<line x1="{LEFT}" x2="{:.2}" y1="{:.2}" y2="{:.2}" stroke="#ddd"/><text x="{:.2}" y="{:.2}" text-anchor="end">{}</text>"##,
+            LEFT + pw,
+            py(y),
+            py(y),
+            LEFT - 6.0,
+            py(y) + 4.0,
+            num(y, (y1 - y0) / 4.0)
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.2}" y="{:.2}" text-anchor="middle">{}</text>"#,
+            px(x),
+            TOP + ph + 16.0,
+            num(x, (x1 - x0) / 4.0)
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.2}" y="{:.2}" text-anchor="middle">block</text>"#,
+        LEFT + pw / 2.0,
+        H - 12.0
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="16" y="{:.2}" text-anchor="middle" transform="rotate(-90 16 {:.2})">{}</text>"#,
+        TOP + ph / 2.0,
+        TOP + ph / 2.0,
+        esc(y_label)
+    );
+    for &m in markers {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{:.2}" x2="{:.2}" y1="{TOP}" y2="{:.2}" stroke="#888" stroke-dasharray="4 3"/><text x="{:.2}" y="{:.2}" fill="#555">halving {}</text>"##,
+            px(m),
+            px(m),
+            TOP + ph,
+            px(m) + 3.0,
+            TOP + 12.0,
+            m as u64
+        );
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let colour = COLOURS[l.colour % COLOURS.len()];
+        let mut d = String::new();
+        for (j, &(x, y)) in l.points.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.2},{:.2}",
+                if j == 0 { "M" } else { " L" },
+                px(x),
+                py(y)
+            );
+        }
+        let dash = if l.dashed {
+            r#" stroke-dasharray="5 3""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            r#"<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"{dash}/>"#
+        );
+        let ly = TOP + 10.0 + 16.0 * i as f64;
+        let lx = W - RIGHT + 12.0;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{lx}" x2="{:.2}" y1="{ly:.2}" y2="{ly:.2}" stroke="{colour}" stroke-width="2"{dash}/><text x="{:.2}" y="{:.2}">{}</text>"#,
+            lx + 20.0,
+            lx + 25.0,
+            ly + 4.0,
+            esc(&l.name)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// A compact axis label with enough decimals to tell ticks `step` apart.
+fn num(v: f64, step: f64) -> String {
+    let a = v.abs().max(step.abs());
+    let (scaled, sstep, unit) = if a >= 1e6 {
+        (v / 1e6, step / 1e6, "M")
+    } else if a >= 1e4 {
+        (v / 1e3, step / 1e3, "k")
+    } else {
+        (v, step, "")
+    };
+    let decimals = if sstep > 0.0 {
+        (-sstep.log10()).ceil().clamp(0.0, 10.0) as usize
+    } else {
+        0
+    };
+    format!("{scaled:.decimals$}{unit}")
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,553 @@
+//! What a run measured. Everything is an integer (RAO, alpha-RAO, parts
+//! per million, basis points) or an exact decimal string printed by the
+//! fixed-point types, so the report's bytes depend only on the scenario
+//! and the seed.
+
+use crate::scenario::Scenario;
+use crate::SimError;
+use amm_core::{Amm, AmmEvent};
+use envelope::{Envelope, VersionedEvent};
+use keys::AccountId;
+use ledger_core::emission::{self, BLOCKS_PER_DAY, DEFAULT_BLOCK_EMISSION};
+use ledger_core::{event::LedgerEvent, Ledger};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+const DAYS_PER_YEAR: u64 = 365;
+
+/// The JSON report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub seed: u64,
+    pub blocks: u64,
+    pub block_time_ms: u64,
+    pub start_date: String,
+    pub end_date: String,
+    pub issuance: Issuance,
+    pub emission: Emission,
+    pub inflation: Inflation,
+    /// Every halving the run crossed.
+    pub halvings: Vec<Halving>,
+    /// The next halving, projected from the final issuance at the final rate
+    /// (nothing recycled meanwhile).
+    pub next_halving: Option<Projected>,
+    /// The scenario's `projection`: from the issuance and date it gives.
+    pub projection: Option<Projected>,
+    pub subnets: Vec<SubnetReport>,
+    pub commands: Commands,
+    /// Events each core emitted.
+    pub events: BTreeMap<String, u64>,
+    /// Final state digests (hex), as `taonet replay` prints them.
+    pub digests: BTreeMap<String, String>,
+    /// `@Name` accounts of the scenario (SS58 → name).
+    pub accounts: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Issuance {
+    pub start_rao: u64,
+    pub end_rao: u64,
+    /// Sum of the blocks' `minted`.
+    pub minted_rao: u64,
+    /// `start + minted − end`: what recycling took out of issuance.
+    pub removed_rao: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Emission {
+    pub first_block_rao: u64,
+    pub last_block_rao: u64,
+    /// The rate of the first and last block over 7 200 blocks (one day of
+    /// 12-second blocks).
+    pub per_day_start_rao: u64,
+    pub per_day_end_rao: u64,
+    /// `minted × 7 200 / blocks`: the run's average day.
+    pub per_day_average_rao: u64,
+}
+
+/// Annualised: a year of days at the current rate over the issuance.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inflation {
+    pub start_bp: u64,
+    pub end_bp: u64,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Halving {
+    /// The first block minted at the halved rate.
+    pub block: u64,
+    pub date: String,
+    /// Issuance when that block was produced.
+    pub issuance_rao: u64,
+    pub era: u32,
+    pub per_day_before_rao: u64,
+    pub per_day_after_rao: u64,
+    pub inflation_before_bp: u64,
+    pub inflation_after_bp: u64,
+    pub inflation_before: String,
+    pub inflation_after: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Projected {
+    pub from_issuance_rao: u64,
+    pub from_date: String,
+    pub halving_issuance_rao: u64,
+    pub blocks: u64,
+    /// Block number in the run (for `next_halving`).
+    pub block: Option<u64>,
+    pub date: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SubnetReport {
+    pub netuid: u16,
+    /// Spot and EMA price (TAO per alpha), exact decimals.
+    pub price: String,
+    pub ema_price: String,
+    pub tao_reserve: u64,
+    pub alpha_reserve: u64,
+    pub alpha_outstanding: u64,
+    /// TAO the coinbase gave the subnet over the run (injected + chain buy).
+    pub tao_emission_rao: u64,
+    /// Its share of all subnets' TAO emission, in parts per million.
+    pub tao_share_ppm: u64,
+    pub epochs: u64,
+    pub payouts: Payouts,
+}
+
+/// Alpha paid by the subnet's epochs over the run (alpha-RAO).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Payouts {
+    pub owner: u64,
+    pub miner: u64,
+    pub validator: u64,
+    pub root: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Commands {
+    pub accepted: u64,
+    pub rejected: u64,
+    /// `service:code` → count, for scripted and agent commands.
+    pub rejections: BTreeMap<String, u64>,
+    /// Commands derived from another service's event that a core refused
+    /// (the cluster logs these as warnings): `service:code` → count.
+    pub foreign_rejections: BTreeMap<String, u64>,
+}
+
+/// One sampled block of the network.
+#[derive(Clone, Debug)]
+pub struct GlobalRow {
+    pub block: u64,
+    pub issuance_rao: u64,
+    pub block_emission_rao: u64,
+    pub era: u32,
+    pub minted_rao: u64,
+}
+
+/// One sampled block of one subnet.
+#[derive(Clone, Debug)]
+pub struct SubnetRow {
+    pub block: u64,
+    pub netuid: u16,
+    pub price: String,
+    pub ema_price: String,
+    pub tao_reserve: u64,
+    pub alpha_reserve: u64,
+    pub alpha_outstanding: u64,
+    /// Share of the TAO emission since the previous sample (ppm).
+    pub tao_share_ppm: u64,
+}
+
+/// The time series (CSV and plots).
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    pub block_time_ms: u64,
+    pub start_ms: u64,
+    pub global: Vec<GlobalRow>,
+    pub subnets: Vec<SubnetRow>,
+}
+
+/// A finished run.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub report: Report,
+    pub series: Series,
+}
+
+impl Outcome {
+    /// The report as written to `report.json` (pretty, newline-terminated).
+    pub fn report_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.report).expect("report serializes");
+        s.push('\n');
+        s
+    }
+
+    /// `series.csv`: one row per sampled block.
+    pub fn global_csv(&self) -> String {
+        let mut s = String::from("block,date,issuance_rao,block_emission_rao,era,minted_rao\n");
+        for r in &self.series.global {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{}",
+                r.block,
+                crate::date::format(self.series.start_ms + r.block * self.series.block_time_ms),
+                r.issuance_rao,
+                r.block_emission_rao,
+                r.era,
+                r.minted_rao
+            );
+        }
+        s
+    }
+
+    /// `subnets.csv`: one row per sampled block and subnet.
+    pub fn subnets_csv(&self) -> String {
+        let mut s = String::from(
+            "block,netuid,price,ema_price,tao_reserve,alpha_reserve,alpha_outstanding,tao_share_ppm\n",
+        );
+        for r in &self.series.subnets {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{}",
+                r.block,
+                r.netuid,
+                r.price,
+                r.ema_price,
+                r.tao_reserve,
+                r.alpha_reserve,
+                r.alpha_outstanding,
+                r.tao_share_ppm
+            );
+        }
+        s
+    }
+
+    /// Writes `report.json`, `series.csv` and `subnets.csv` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), SimError> {
+        write_file(&dir.join("report.json"), &self.report_json())?;
+        write_file(&dir.join("series.csv"), &self.global_csv())?;
+        write_file(&dir.join("subnets.csv"), &self.subnets_csv())
+    }
+}
+
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), SimError> {
+    let io = |e| SimError::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(io)?;
+    }
+    std::fs::write(path, text).map_err(io)
+}
+
+/// `bp` basis points as a percentage with two decimals.
+fn percent(bp: u64) -> String {
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
+/// Annual inflation at `per_block` over `issuance`, in basis points.
+fn inflation_bp(per_block: u64, issuance: u64) -> u64 {
+    let year = u128::from(per_block) * u128::from(BLOCKS_PER_DAY * DAYS_PER_YEAR) * 10_000;
+    u64::try_from(year / u128::from(issuance.max(1))).unwrap_or(u64::MAX)
+}
+
+#[derive(Default)]
+struct SubnetAcc {
+    tao_emission: u64,
+    since_sample: u64,
+    epochs: u64,
+    payouts: Payouts,
+}
+
+/// Watches the events flowing between the cores and samples the state.
+pub(crate) struct Observer {
+    name: String,
+    seed: u64,
+    blocks: u64,
+    start_ms: u64,
+    block_ms: u64,
+    names: BTreeMap<AccountId, String>,
+    projection: Option<crate::scenario::Projection>,
+    start_issuance: u64,
+    minted: u64,
+    first_minted: Option<u64>,
+    last_minted: u64,
+    era: u32,
+    halvings: Vec<Halving>,
+    subnets: BTreeMap<u16, SubnetAcc>,
+    commands: Commands,
+    events: BTreeMap<String, u64>,
+    series: Series,
+}
+
+impl Observer {
+    pub(crate) fn new(s: &Scenario, start_ms: u64, block_ms: u64) -> Self {
+        Observer {
+            name: s.name.clone(),
+            seed: s.seed,
+            blocks: s.blocks,
+            start_ms,
+            block_ms,
+            names: s.names.clone(),
+            projection: s.projection.clone(),
+            start_issuance: 0,
+            minted: 0,
+            first_minted: None,
+            last_minted: 0,
+            era: 0,
+            halvings: Vec::new(),
+            subnets: BTreeMap::new(),
+            commands: Commands::default(),
+            events: BTreeMap::new(),
+            series: Series {
+                block_time_ms: block_ms,
+                start_ms,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn date_of(&self, block: u64) -> String {
+        crate::date::format(self.start_ms + block * self.block_ms)
+    }
+
+    pub(crate) fn genesis(&mut self, issuance: u64) {
+        self.start_issuance = issuance;
+        self.era = emission::era(issuance);
+    }
+
+    /// Before block `b` is produced at `issuance`: a new era means `b` is
+    /// the first block at the halved rate.
+    pub(crate) fn before_block(&mut self, b: u64, issuance: u64) {
+        let era = emission::era(issuance);
+        if era > self.era {
+            let before = DEFAULT_BLOCK_EMISSION >> self.era;
+            let after = emission::block_emission(issuance);
+            let (ib, ia) = (
+                inflation_bp(before, issuance),
+                inflation_bp(after, issuance),
+            );
+            self.halvings.push(Halving {
+                block: b,
+                date: self.date_of(b),
+                issuance_rao: issuance,
+                era,
+                per_day_before_rao: before * BLOCKS_PER_DAY,
+                per_day_after_rao: after * BLOCKS_PER_DAY,
+                inflation_before_bp: ib,
+                inflation_after_bp: ia,
+                inflation_before: percent(ib),
+                inflation_after: percent(ia),
+            });
+        }
+        self.era = era;
+    }
+
+    pub(crate) fn command(&mut self, service: &str, rejected: Option<&str>) {
+        match rejected {
+            None => self.commands.accepted += 1,
+            Some(code) => {
+                self.commands.rejected += 1;
+                *self
+                    .commands
+                    .rejections
+                    .entry(format!("{service}:{code}"))
+                    .or_default() += 1;
+            }
+        }
+    }
+
+    pub(crate) fn foreign_rejected(&mut self, service: &str, code: &str) {
+        *self
+            .commands
+            .foreign_rejections
+            .entry(format!("{service}:{code}"))
+            .or_default() += 1;
+    }
+
+    pub(crate) fn event(&mut self, env: &Envelope) {
+        if let Some(n) = self.events.get_mut(env.service.as_str()) {
+            *n += 1;
+        } else {
+            self.events.insert(env.service.clone(), 1);
+        }
+        match (env.service.as_str(), env.event_type.as_str()) {
+            ("ledger", "BlockProduced") => {
+                if let Ok(LedgerEvent::BlockProduced(b)) = LedgerEvent::from_envelope(env) {
+                    self.minted += b.minted;
+                    self.first_minted.get_or_insert(b.minted);
+                    self.last_minted = b.minted;
+                }
+            }
+            ("amm", "CoinbaseRan") => {
+                if let Ok(AmmEvent::CoinbaseRan(c)) = AmmEvent::from_envelope(env) {
+                    for s in &c.subnets {
+                        let acc = self.subnets.entry(s.netuid).or_default();
+                        let tao = s.tao_in + s.excess_tao;
+                        acc.tao_emission += tao;
+                        acc.since_sample += tao;
+                    }
+                }
+            }
+            ("amm", "EpochPaid") => {
+                if let Ok(AmmEvent::EpochPaid(p)) = AmmEvent::from_envelope(env) {
+                    let acc = self.subnets.entry(p.netuid).or_default();
+                    acc.epochs += 1;
+                    acc.payouts.owner += p.owner_cut;
+                    acc.payouts.miner += p.server;
+                    acc.payouts.validator += p.validator;
+                    acc.payouts.root += p.root;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn sample(&mut self, block: u64, ledger: &Ledger, amm: &Amm) {
+        let issuance = ledger.total_issuance();
+        self.series.global.push(GlobalRow {
+            block,
+            issuance_rao: issuance,
+            block_emission_rao: emission::block_emission(issuance),
+            era: emission::era(issuance),
+            minted_rao: self.minted,
+        });
+        let interval: u64 = self.subnets.values().map(|a| a.since_sample).sum();
+        for s in amm.subnet_summaries() {
+            if s.netuid == 0 {
+                continue;
+            }
+            let acc = self.subnets.entry(s.netuid).or_default();
+            self.series.subnets.push(SubnetRow {
+                block,
+                netuid: s.netuid,
+                price: s.price,
+                ema_price: s.moving_price,
+                tao_reserve: s.tao_reserve,
+                alpha_reserve: s.alpha_reserve,
+                alpha_outstanding: s.alpha_outstanding,
+                tao_share_ppm: ppm(acc.since_sample, interval),
+            });
+        }
+        for a in self.subnets.values_mut() {
+            a.since_sample = 0;
+        }
+    }
+
+    fn project(&self, issuance: u64, from_ms: u64, run_block: Option<u64>) -> Option<Projected> {
+        let s = emission::schedule(issuance);
+        let blocks = s.blocks_to_next_halving?;
+        Some(Projected {
+            from_issuance_rao: issuance,
+            from_date: crate::date::format(from_ms),
+            halving_issuance_rao: s.next_halving_issuance?,
+            blocks,
+            block: run_block.map(|b| b + blocks),
+            date: crate::date::format(from_ms + blocks * self.block_ms),
+        })
+    }
+
+    pub(crate) fn finish(
+        mut self,
+        ledger: &Ledger,
+        amm: &Amm,
+        digests: &[(&str, [u8; 32])],
+    ) -> Outcome {
+        let end = ledger.total_issuance();
+        let start = self.start_issuance;
+        let first = self.first_minted.unwrap_or(0);
+        let last = self.last_minted;
+        let total_tao: u64 = self.subnets.values().map(|a| a.tao_emission).sum();
+        let mut subnets = Vec::new();
+        for s in amm.subnet_summaries() {
+            if s.netuid == 0 {
+                continue;
+            }
+            let acc = self.subnets.remove(&s.netuid).unwrap_or_default();
+            subnets.push(SubnetReport {
+                netuid: s.netuid,
+                price: s.price,
+                ema_price: s.moving_price,
+                tao_reserve: s.tao_reserve,
+                alpha_reserve: s.alpha_reserve,
+                alpha_outstanding: s.alpha_outstanding,
+                tao_emission_rao: acc.tao_emission,
+                tao_share_ppm: ppm(acc.tao_emission, total_tao),
+                epochs: acc.epochs,
+                payouts: acc.payouts,
+            });
+        }
+        let start_bp = inflation_bp(emission::block_emission(start), start);
+        let end_bp = inflation_bp(emission::block_emission(end), end);
+        let end_ms = self.start_ms + self.blocks * self.block_ms;
+        let projection = self.projection.as_ref().and_then(|p| {
+            let from = crate::date::parse(&p.date).ok()?;
+            self.project(p.issuance_rao, from, None)
+        });
+        let report = Report {
+            scenario: self.name.clone(),
+            seed: self.seed,
+            blocks: self.blocks,
+            block_time_ms: self.block_ms,
+            start_date: self.date_of(0),
+            end_date: self.date_of(self.blocks),
+            issuance: Issuance {
+                start_rao: start,
+                end_rao: end,
+                minted_rao: self.minted,
+                removed_rao: (start + self.minted).saturating_sub(end),
+            },
+            emission: Emission {
+                first_block_rao: first,
+                last_block_rao: last,
+                per_day_start_rao: first * BLOCKS_PER_DAY,
+                per_day_end_rao: last * BLOCKS_PER_DAY,
+                per_day_average_rao: u64::try_from(
+                    u128::from(self.minted) * u128::from(BLOCKS_PER_DAY)
+                        / u128::from(self.blocks.max(1)),
+                )
+                .unwrap_or(u64::MAX),
+            },
+            inflation: Inflation {
+                start_bp,
+                end_bp,
+                start: percent(start_bp),
+                end: percent(end_bp),
+            },
+            halvings: std::mem::take(&mut self.halvings),
+            next_halving: self.project(end, end_ms, Some(self.blocks)),
+            projection,
+            subnets,
+            commands: std::mem::take(&mut self.commands),
+            events: std::mem::take(&mut self.events),
+            digests: digests
+                .iter()
+                .map(|(s, d)| ((*s).to_owned(), service_kit::digest_hex(d)))
+                .collect(),
+            accounts: self
+                .names
+                .iter()
+                .map(|(k, n)| (k.to_ss58(), n.clone()))
+                .collect(),
+        };
+        Outcome {
+            report,
+            series: self.series,
+        }
+    }
+}
+
+fn ppm(part: u64, whole: u64) -> u64 {
+    if whole == 0 {
+        return 0;
+    }
+    u64::try_from(u128::from(part) * 1_000_000 / u128::from(whole)).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,197 @@
+//! The simulator end to end: determinism, the emission figures checked by
+//! hand, and the example scenarios.
+
+use sim::Scenario;
+
+const TAO: u64 = 1_000_000_000;
+
+fn run(s: &Scenario) -> sim::Outcome {
+    sim::run(s, &mut |_, _| {}).expect("the scenario runs")
+}
+
+fn example(name: &str) -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
+    Scenario::load(&path).expect("the example parses")
+}
+
+/// A small economy: two subnets, a staker, a validator, a scripted transfer.
+fn small(blocks: u64, seed: u64) -> Scenario {
+    let text = format!(
+        r#"{{
+        "name": "small", "seed": {seed}, "blocks": {blocks}, "start_date": "2025-06-01",
+        "genesis": {{
+            "balances": [["@Alice", 1000000000000000], ["@Bob", 500000000000000], ["@Dave", 1000000000000]],
+            "admin": "@Alice",
+            "subnets": [
+                {{"netuid": 1, "owner": "@Alice", "owner_hotkey": "@AliceHot",
+                  "tao_reserve": 10000000000000, "alpha_reserve": 10000000000000,
+                  "first_emission_block": 0, "tempo": 10,
+                  "neurons": [{{"hotkey": "@Val1", "owner": "@Bob"}}, {{"hotkey": "@Miner1", "owner": "@Dave"}}]}},
+                {{"netuid": 2, "owner": "@Bob", "owner_hotkey": "@BobHot",
+                  "tao_reserve": 5000000000000, "alpha_reserve": 20000000000000,
+                  "first_emission_block": 0, "tempo": 10}}
+            ]
+        }},
+        "rules": [{{"netuid": 1, "param": {{"CommitRevealEnabled": false}}}},
+                  {{"netuid": 1, "param": {{"WeightsRateLimit": 0}}}}],
+        "commands": [
+            {{"at": 0, "signer": "@Bob", "service": "amm", "command": {{"AddStake": {{
+                "op": "bob-1", "hotkey": "@Val1", "netuid": 1, "amount": 100000000000000,
+                "limit_price": null, "allow_partial": false}}}}}},
+            {{"at": 3, "signer": "@Alice", "service": "ledger", "command": {{"Transfer": {{
+                "to": "@Carol", "amount": 5000000000, "keep_alive": true}}}}}}
+        ],
+        "agents": [
+            {{"kind": "staker", "coldkey": "@Bob", "hotkey": "@Val1", "netuids": [1, 2],
+              "every": 7, "max_rao": 2000000000000, "chase": false}},
+            {{"kind": "validator", "hotkey": "@Val1", "netuid": 1, "every": 10, "noise_pct": 20,
+              "miners": [{{"hotkey": "@Miner1", "quality": 60000}}]}}
+        ]
+    }}"#
+    );
+    Scenario::from_json(&text).expect("the scenario parses")
+}
+
+#[test]
+fn same_scenario_and_seed_give_identical_report_bytes() {
+    let s = small(60, 7);
+    let a = run(&s);
+    let b = run(&s);
+    assert_eq!(a.report_json(), b.report_json());
+    assert_eq!(a.global_csv(), b.global_csv());
+    assert_eq!(a.subnets_csv(), b.subnets_csv());
+    // Something actually happened: commands were accepted, subnets were
+    // paid epochs, prices moved.
+    let r = &a.report;
+    assert!(r.commands.accepted >= 2, "{:?}", r.commands);
+    // The rule switch took: the validator's plain weights are accepted.
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
+    assert_eq!(r.subnets.len(), 2);
+    assert!(r.subnets.iter().all(|s| s.epochs >= 5), "{:?}", r.subnets);
+    assert!(r.subnets.iter().all(|s| s.tao_emission_rao > 0));
+    let shares: u64 = r.subnets.iter().map(|s| s.tao_share_ppm).sum();
+    assert!((999_990..=1_000_000).contains(&shares), "{shares}");
+    assert_eq!(r.issuance.minted_rao, 60 * TAO);
+}
+
+#[test]
+fn another_seed_gives_another_run() {
+    let a = run(&small(60, 1));
+    let b = run(&small(60, 2));
+    assert_ne!(a.report.digests, b.report.digests);
+}
+
+#[test]
+fn one_tao_per_block_is_7200_tao_per_day_before_the_first_halving() {
+    // One day of 12-second blocks on a small network: 7 200 blocks, each
+    // minting 1 TAO (era 0), so the day mints exactly 7 200 TAO.
+    let s = Scenario::from_json(
+        r#"{"blocks": 7200, "start_date": "2025-01-01",
+            "genesis": {"balances": [["@Alice", 1000000000000000]]}}"#,
+    )
+    .unwrap();
+    let r = run(&s).report;
+    assert_eq!(r.block_time_ms, 12_000);
+    assert_eq!(r.issuance.minted_rao, 7_200 * TAO);
+    assert_eq!(r.emission.first_block_rao, TAO);
+    assert_eq!(r.emission.per_day_start_rao, 7_200 * TAO);
+    assert_eq!(r.emission.per_day_average_rao, 7_200 * TAO);
+    assert_eq!(r.end_date, "2025-01-02T00:00:00Z");
+    assert!(r.halvings.is_empty());
+    // 2 628 000 TAO a year over 1 000 000 TAO.
+    assert_eq!(r.inflation.start_bp, 26_280);
+}
+
+#[test]
+fn tiny_example_runs() {
+    let r = run(&example("tiny.json")).report;
+    // Genesis stakes, agents' stakes and weights, the transfer: all taken.
+    assert!(r.commands.accepted > 20, "{:?}", r.commands);
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
+    assert!(r.commands.foreign_rejections.is_empty(), "{:?}", r.commands);
+    assert_eq!(r.subnets.len(), 2);
+    for s in &r.subnets {
+        // 720 blocks at tempo 36: an epoch every 37 blocks or so.
+        assert!(s.epochs >= 18, "{s:?}");
+        assert!(
+            s.payouts.miner > 0 && s.payouts.validator > 0 && s.payouts.owner > 0,
+            "{s:?}"
+        );
+    }
+    assert_eq!(r.issuance.minted_rao, 720 * TAO);
+}
+
+#[test]
+fn halving_example_reproduces_the_seed_figures() {
+    let s = example("halving.json");
+    let r = run(&s).report;
+    assert_eq!(r.halvings.len(), 1, "{:?}", r.halvings);
+    let h = &r.halvings[0];
+    // The halving lands when issuance reaches 10.5M TAO.
+    assert!(h.issuance_rao >= 10_500_000 * TAO && h.issuance_rao < 10_500_000 * TAO + TAO);
+    assert_eq!(h.per_day_before_rao, 7_200 * TAO);
+    assert_eq!(h.per_day_after_rao, 3_600 * TAO);
+    // 2.628M / 10.5M = 25.03% before, 12.51% after ("about 26% and 13%").
+    assert_eq!(h.inflation_before_bp, 2_502);
+    assert_eq!(h.inflation_after_bp, 1_251);
+    assert_eq!(r.emission.per_day_start_rao, 7_200 * TAO);
+    assert_eq!(r.emission.per_day_end_rao, 3_600 * TAO);
+    // The projection from the scenario's issuance and date.
+    let p = r.projection.as_ref().expect("a projection");
+    assert_eq!(p.halving_issuance_rao, 10_500_000 * TAO);
+    assert_eq!(
+        p.blocks,
+        (10_500_000 * TAO - p.from_issuance_rao).div_ceil(TAO)
+    );
+}
+
+#[test]
+fn plots_and_csv_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&small(30, 3));
+    out.write(dir.path()).unwrap();
+    let files = sim::plot::write(&out, dir.path()).unwrap();
+    assert_eq!(files.len(), 3);
+    for f in [
+        "report.json",
+        "series.csv",
+        "subnets.csv",
+        "supply.svg",
+        "prices.svg",
+        "shares.svg",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert!(text.len() > 100, "{f} is nearly empty");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("series.csv")).unwrap();
+    // Header plus block 0 plus one row per block (30 blocks < 1000 samples).
+    assert_eq!(csv.lines().count(), 1 + 31);
+    let svg = std::fs::read_to_string(dir.path().join("prices.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("sn1 spot"));
+}
+
+#[test]
+fn bad_scenarios_are_refused_with_the_reason() {
+    let err = |text: &str| match Scenario::from_json(text) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted: {text}"),
+    };
+    let genesis = r#""genesis": {"balances": [["@Alice", 1000000000000]]}"#;
+    assert!(err(&format!(r#"{{"blocks": 5, "colour": 1, {genesis}}}"#)).contains("colour"));
+    assert!(err(&format!(
+        r#"{{"blocks": 5, {genesis}, "commands": [{{"at": 9, "signer": "@Alice",
+            "service": "ledger", "command": {{"Transfer": {{"to": "@Bob", "amount": 1, "keep_alive": true}}}}}}]}}"#
+    ))
+    .contains("past the run"));
+    assert!(err(&format!(
+        r#"{{"blocks": 5, "start_date": "soon", {genesis}}}"#
+    ))
+    .contains("bad date"));
+    // A genesis the cluster would refuse, the simulator refuses too.
+    assert!(
+        err(r#"{"blocks": 5, "genesis": {"balances": [["@Alice", 1]]}}"#)
+            .contains("existential deposit")
+    );
+}
