@@ -86,6 +86,23 @@ impl NetworkGenesis {
                 }
             }
         }
+        // One owner per hotkey across all subnets (governance refuses a
+        // genesis where a hotkey has two owners, and would start empty).
+        let mut owners = std::collections::BTreeMap::new();
+        for s in &self.subnets {
+            let pairs = std::iter::once((s.owner_hotkey, s.owner))
+                .chain(s.neurons.iter().map(|n| (n.hotkey, n.owner)));
+            for (hotkey, owner) in pairs {
+                if let Some(prev) = owners.insert(hotkey, owner) {
+                    if prev != owner {
+                        bail!(
+                            "hotkey {hotkey} has two owners ({prev} and {owner}) on subnet {}",
+                            s.netuid
+                        );
+                    }
+                }
+            }
+        }
         if !self.ledger.custody.is_empty() && !self.subnets.is_empty() {
             bail!("give subnets (their tao_reserve becomes custody) or custody, not both");
         }
@@ -230,5 +247,33 @@ mod tests {
         let back: NetworkGenesis = serde_json::from_str(&text).unwrap();
         assert_eq!(back, g);
         assert_eq!(g.consensus_start().len(), 1);
+    }
+
+    #[test]
+    fn a_hotkey_with_two_owners_is_refused() {
+        let (a, b, h) = (
+            keys::AccountId([1; 32]),
+            keys::AccountId([2; 32]),
+            keys::AccountId([3; 32]),
+        );
+        let subnet = |netuid, owner| GenesisSubnet {
+            netuid,
+            owner,
+            owner_hotkey: h,
+            tao_reserve: 1_000,
+            alpha_reserve: 2_000,
+            first_emission_block: Some(0),
+            emission_enabled: true,
+            neurons: vec![amm_core::GenesisNeuron { hotkey: h, owner }],
+            tempo: Some(10),
+        };
+        let mut g = NetworkGenesis {
+            subnets: vec![subnet(1, a), subnet(2, a)],
+            ..Default::default()
+        };
+        g.validate().unwrap();
+        g.subnets[1] = subnet(2, b);
+        let err = g.validate().unwrap_err().to_string();
+        assert!(err.contains("two owners"), "{err}");
     }
 }
