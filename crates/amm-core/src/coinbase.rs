@@ -140,6 +140,9 @@ fn disable(mut shares: Vec<U64F64>, enabled: &[bool]) -> Vec<U64F64> {
     shares
 }
 
+/// A root validator's weights: (netuid, weight).
+pub type RootWeights = Vec<(u16, u16)>;
+
 /// At most this many root validators count (the root network's 64 slots).
 pub const ROOT_VALIDATORS: usize = 64;
 
@@ -155,14 +158,14 @@ impl Tx<'_> {
             .map(|s| U64F64::from_bits(s.root_share_bits))
             .collect();
         let none_stored = stored.iter().all(|s| *s == fixed64::ZERO);
-        let due = height % self.root_tempo.max(1) == 0;
+        let due = height.is_multiple_of(self.root_tempo.max(1));
         if !due && !none_stored {
             return stored;
         }
         let netuids: Vec<u16> = emit.iter().map(|s| s.netuid).collect();
         // Root validators: hotkeys with weights and root stake ≥ min_stake,
         // the 64 largest by stake (ties: lower key first).
-        let mut validators: Vec<(AccountId, u64, Vec<(u16, u16)>)> = self
+        let mut validators: Vec<(AccountId, u64, RootWeights)> = self
             .root_weights
             .keys_in(..)
             .into_iter()

@@ -191,8 +191,9 @@ impl Amm {
             .unwrap_or_default()
     }
 
-    /// Root validators' weights with their root stake (`set_root_weights`).
-    pub fn root_weight_list(&self) -> Vec<(AccountId, u64, u64, Vec<(u16, u16)>)> {
+    /// Root validators' weights with their root stake and the block they
+    /// were set at (`set_root_weights`): (hotkey, root stake, block, weights).
+    pub fn root_weight_list(&self) -> Vec<(AccountId, u64, u64, crate::coinbase::RootWeights)> {
         self.root_weights
             .iter()
             .map(|(h, (at, w))| (*h, self.hotkey_root_stake(h), *at, w.clone()))

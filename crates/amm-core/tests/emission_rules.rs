@@ -127,7 +127,7 @@ fn root_weights_split_the_block_as_computed_by_hand() {
         .iter()
         .any(|e| matches!(e, AmmEvent::RootSharesComputed(_))));
     assert_eq!(credits(&ev), c);
-    while (h.amm.height + 1) % h.amm.root_tempo != 0 {
+    while !(h.amm.height + 1).is_multiple_of(h.amm.root_tempo) {
         h.block(TAO).unwrap();
     }
     let ev = h.block(TAO).unwrap();
@@ -215,7 +215,7 @@ fn net_flow_shares_follow_the_flow_emas() {
 fn the_flow_ema_follows_the_spec_coefficient() {
     let mut h = two_subnets();
     h.stake(ALICE, ALICE_HK, 1, 100 * TAO).unwrap();
-    let flow = i128::from(h.amm.subnets[&1].tao_flow);
+    let flow = h.amm.subnets[&1].tao_flow;
     assert!(flow > 0);
     h.block(TAO).unwrap();
     // ema = a · flow with a = 29_597_889_189_277 / i64::MAX ≈ 3.209e-6.
