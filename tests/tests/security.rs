@@ -146,7 +146,10 @@ async fn forged_envelopes_on_a_peer_stream_are_refused_and_do_not_wedge_the_inbo
     }
     // Alice lost exactly the genuine lock: the forged stake and the forged
     // lock moved nothing.
-    assert_eq!(balance(&client, &alice_id).await, before_balance - real_lock);
+    assert_eq!(
+        balance(&client, &alice_id).await,
+        before_balance - real_lock
+    );
     let after = status(&client, "ledger").await;
     assert_eq!(after["refused_events"], json!(3), "{after}");
     // One event appended: LockedForSubnet (a refusal only moves the checkpoint).
@@ -217,7 +220,10 @@ async fn finding_a_rejected_signed_command_can_be_replayed_once_it_would_succeed
     send(&client, "transfer", bytes.clone(), &once)
         .await
         .expect("the rejected command, replayed, is accepted");
-    assert_eq!(balance(&client, &alice_id).await, alice_before + 1_500 * TAO);
+    assert_eq!(
+        balance(&client, &alice_id).await,
+        alice_before + 1_500 * TAO
+    );
     // From then on it is a duplicate: at most one effect.
     match send(&client, "transfer", bytes, &once).await {
         Err(CallError::Rejected { code, .. }) => assert_eq!(code, "AlreadyProcessed"),
