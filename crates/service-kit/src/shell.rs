@@ -18,7 +18,7 @@
 use crate::runtime::{Outcome, Pending, Runtime};
 use crate::{digest_hex, Caller, Cmd, Service};
 use aggregate::Aggregate;
-use bus::inbox::{verdict, Inbox, InboxSettings, Verdict};
+use bus::inbox::{verdict, Inbox, InboxSettings, ProvenanceError, Verdict};
 use bus::outbox::{Outbox, StreamSettings};
 use bus::rpc::{QueryReply, Reply, ALREADY_PROCESSED};
 use bus::{subjects, Backoff};
@@ -123,7 +123,12 @@ enum Input<S: Aggregate> {
         reply: CommandReply,
     },
     Foreign {
-        envelope: Envelope,
+        /// The stream it arrived on and its stream sequence: the inbox
+        /// position, whatever the envelope claims.
+        source: String,
+        seq: u64,
+        /// The event, or why it was refused ([`bus::inbox::check_provenance`]).
+        event: Result<Envelope, ProvenanceError>,
         /// Trace context of the consuming span (child of the producer's).
         trace: Option<envelope::TraceContext>,
         done: oneshot::Sender<Result<(), String>>,
@@ -267,6 +272,9 @@ pub async fn run<S: Service>(
         Ok(m)
     };
     let mut applied = load_applied(&store)?;
+    // Deliveries refused for their provenance since this process started
+    // (reported by the status query).
+    let mut refused = 0u64;
     loop {
         let first = tokio::select! {
             i = rx.recv() => match i { Some(i) => i, None => break },
@@ -303,16 +311,47 @@ pub async fn run<S: Service>(
                     }));
                 }
                 Input::Foreign {
-                    envelope,
+                    source,
+                    seq,
+                    event,
                     trace,
                     done,
                 } => {
-                    let last = applied.get(&envelope.service).copied().unwrap_or(0);
-                    if envelope.seq <= last {
-                        tracing::info!(source = %envelope.service, seq = envelope.seq, "already applied; skipped");
+                    let last = applied.get(&source).copied().unwrap_or(0);
+                    if seq <= last {
+                        tracing::info!(%source, seq, "already applied; skipped");
                         let _ = done.send(Ok(()));
                         continue;
                     }
+                    let envelope = match event {
+                        Ok(envelope) => envelope,
+                        Err(why) => {
+                            // Consumed without effect: only the checkpoint
+                            // moves past it, so the consumer neither applies
+                            // it nor stops on it (and a restart skips it).
+                            refused += 1;
+                            tracing::error!(%source, seq, reason = %why, refused, "foreign event refused: not the stream owner's event");
+                            pendings.push(Pending {
+                                command: None,
+                                meta: EventMeta {
+                                    block: 0,
+                                    causation: None,
+                                    correlation: String::new(),
+                                    trace: None,
+                                },
+                                dedup: None,
+                                checkpoint: Some((inbox_key(&source), seq)),
+                            });
+                            consumed.push(Some((source, seq)));
+                            replies.push(Box::new(move |o| {
+                                let _ = done.send(match o {
+                                    Outcome::Failed(e) => Err(e),
+                                    _ => Ok(()),
+                                });
+                            }));
+                            continue;
+                        }
+                    };
                     let command = S::on_foreign(runtime.state(), &envelope);
                     let meta = EventMeta {
                         block: 0,
@@ -324,9 +363,8 @@ pub async fn run<S: Service>(
                         command,
                         meta,
                         dedup: None,
-                        checkpoint: Some((inbox_key(&envelope.service), envelope.seq)),
+                        checkpoint: Some((inbox_key(&source), seq)),
                     });
-                    let (source, seq) = (envelope.service.clone(), envelope.seq);
                     consumed.push(Some((source.clone(), seq)));
                     replies.push(Box::new(move |o| {
                         let _ = done.send(match o {
@@ -356,6 +394,7 @@ pub async fn run<S: Service>(
                     let _ = reply.send(answer_query::<S>(
                         &runtime,
                         *published.borrow(),
+                        refused,
                         &name,
                         &args,
                     ));
@@ -489,6 +528,7 @@ fn shell_rejection(code: &str, message: String) -> Reply {
 fn answer_query<S: Service>(
     runtime: &Runtime<S::Core>,
     published: u64,
+    refused: u64,
     name: &str,
     args: &serde_json::Value,
 ) -> QueryReply {
@@ -499,6 +539,7 @@ fn answer_query<S: Service>(
             "published_seq": published,
             "block": runtime.state().block(),
             "state_digest": digest_hex(&runtime.state().digest()),
+            "refused_events": refused,
         }));
     }
     match S::query(runtime.state(), name, args) {
@@ -868,10 +909,10 @@ async fn inbox_task<S: Service>(
                         None => break,
                     };
                     backoff.reset();
-                    match verdict(last_sent, d.envelope.seq) {
+                    match verdict(last_sent, d.stream_seq) {
                         Verdict::Duplicate => {
                             tracing::info!(
-                                seq = d.envelope.seq,
+                                seq = d.stream_seq,
                                 delivered = d.delivered,
                                 "duplicate delivery skipped"
                             );
@@ -882,31 +923,37 @@ async fn inbox_task<S: Service>(
                             }
                         }
                         Verdict::Gap => {
-                            tracing::warn!(last_sent, seq = d.envelope.seq, "inbox gap; repositioning");
+                            tracing::warn!(last_sent, seq = d.stream_seq, "inbox gap; repositioning");
                             reposition = true;
                             break;
                         }
                         Verdict::Apply => {
-                            let seq = d.envelope.seq;
+                            let seq = d.stream_seq;
                             // One span per consumed event, child of the span that
                             // produced it, so an operation is one trace across
                             // services; events this causes carry this span's context.
+                            let event_type = match &d.envelope {
+                                Ok(e) => e.event_type.as_str(),
+                                Err(_) => "refused",
+                            };
                             let span = tracing::info_span!(
                                 "consume",
                                 service = <S::Core as Aggregate>::SERVICE,
-                                source = %d.envelope.service,
-                                event = %d.envelope.event_type,
+                                source = inbox.source(),
+                                event = event_type,
                                 seq,
                                 delivered = d.delivered,
                             );
-                            if let Some(tc) = &d.envelope.trace {
+                            if let Ok(Some(tc)) = d.envelope.as_ref().map(|e| &e.trace) {
                                 telemetry::set_parent_from_trace_context(&span, tc);
                             }
                             let trace = telemetry::trace_context_of(&span);
                             let (dtx, drx) = oneshot::channel();
                             if tx
                                 .send(Input::Foreign {
-                                    envelope: d.envelope.clone(),
+                                    source: inbox.source().to_owned(),
+                                    seq,
+                                    event: d.envelope.clone(),
                                     trace,
                                     done: dtx,
                                 })
@@ -942,4 +989,124 @@ pub enum ShellError {
     Nats(String),
     #[error("start-up: {0}")]
     Startup(String),
+}
+
+/// Refusals before any decision (docs/security.md). Each test names the
+/// guard it pins; removing that guard makes it fail.
+#[cfg(test)]
+mod security_tests {
+    use super::*;
+    use crate::follower::{FollowerService, Name};
+    use keys::Keypair;
+
+    struct T;
+    impl Name for T {
+        const NAME: &'static str = "t";
+    }
+    type Svc = FollowerService<T>;
+
+    fn key(uri: &str) -> Keypair {
+        Keypair::from_uri(uri).unwrap()
+    }
+
+    fn sealed(k: &Keypair, id: &str) -> Signed {
+        Signed::seal(
+            k,
+            &CommandBody {
+                client: "t".into(),
+                id: id.into(),
+                command: serde_json::json!({"Transfer": {"amount": 5}}),
+            },
+        )
+        .unwrap()
+    }
+
+    fn wire(s: &Signed) -> bytes::Bytes {
+        serde_json::to_vec(s).unwrap().into()
+    }
+
+    fn code(r: &Admitted<Svc>) -> String {
+        match r {
+            Ok(_) => "admitted".into(),
+            Err(Reply::Rejected { code, .. }) => code.clone(),
+            Err(other) => format!("{other:?}"),
+        }
+    }
+
+    /// Each forgery travels in a batch with a good command, so the batch
+    /// verification fails and the one-by-one fallback must refuse exactly
+    /// the forged one (pins `if !all_valid { signed.verify() ... }` in
+    /// `admit_batch`); alone, it pins the single-command path.
+    #[test]
+    fn forged_signatures_are_refused_alone_and_in_a_batch() {
+        let alice = key("//Alice");
+        let good = sealed(&alice, "good");
+        let mut sig_flipped = sealed(&alice, "sig");
+        sig_flipped.signature.0[5] ^= 0x01;
+        let mut body_flipped = sealed(&alice, "body");
+        body_flipped.body = body_flipped.body.replace("\"amount\":5", "\"amount\":6");
+        let mut wrong_signer = sealed(&alice, "signer");
+        wrong_signer.signer = key("//Bob").public();
+        for forged in [sig_flipped, body_flipped, wrong_signer] {
+            let alone = admit_batch::<Svc>(&[wire(&forged)], None);
+            assert_eq!(code(&alone[0]), "BadSignature");
+            let batch = admit_batch::<Svc>(&[wire(&good), wire(&forged), wire(&good)], None);
+            let codes: Vec<String> = batch.iter().map(code).collect();
+            assert_eq!(codes, ["admitted", "BadSignature", "admitted"]);
+        }
+    }
+
+    /// Pins the size check at the top of `parse_signed` (and
+    /// `Signed::from_bytes`'s): the payload is refused unread.
+    #[test]
+    fn oversized_payloads_are_refused_unread() {
+        let big = bytes::Bytes::from(vec![b'{'; MAX_COMMAND_BYTES + 1]);
+        assert_eq!(code(&admit_batch::<Svc>(&[big], None)[0]), "Oversized");
+        // A validly signed command whose body makes it too large.
+        let alice = key("//Alice");
+        let huge = Signed::sign(&alice, "x".repeat(MAX_COMMAND_BYTES));
+        let bytes: bytes::Bytes = serde_json::to_vec(&huge).unwrap().into();
+        assert_eq!(code(&admit_batch::<Svc>(&[bytes], None)[0]), "Oversized");
+    }
+
+    /// Pins `Some(_) => BadOrigin` in `admit_verified`: a valid signature
+    /// by a key that is not a trusted service is refused on the service
+    /// subject; the trusted key is admitted as `Caller::Service`.
+    #[test]
+    fn service_subject_takes_only_trusted_keys() {
+        let svc = key("//AmmService");
+        let trusted: ServiceKeys = Some(Arc::new([svc.public()].into_iter().collect()));
+        let by_user = admit_batch::<Svc>(&[wire(&sealed(&key("//Alice"), "a"))], trusted.clone());
+        assert_eq!(code(&by_user[0]), "BadOrigin");
+        let by_svc = admit_batch::<Svc>(&[wire(&sealed(&svc, "a"))], trusted);
+        assert_eq!(code(&by_svc[0]), "admitted");
+    }
+
+    /// The idempotency key is the signer and the command id: the same signed
+    /// command replayed gets the same key (so the runtime answers
+    /// `AlreadyProcessed`, see `runtime`'s tests and
+    /// tests/tests/ledger_rejections.rs), and another signer's command with
+    /// the same id cannot pre-empt it. Pins the `dedup` bytes in
+    /// `admit_verified`.
+    #[test]
+    fn replay_key_binds_signer_and_id() {
+        let alice = sealed(&key("//Alice"), "same-id");
+        let bob = sealed(&key("//Bob"), "same-id");
+        let dedup = |s: &Signed| match admit_batch::<Svc>(&[wire(s)], None).remove(0) {
+            Ok((p, _)) => p.dedup.expect("user commands carry a dedup key"),
+            Err(r) => panic!("{r:?}"),
+        };
+        assert_eq!(dedup(&alice), dedup(&alice.clone()));
+        assert_ne!(dedup(&alice), dedup(&bob));
+    }
+
+    /// Empty or oversized command ids are refused (they key idempotency).
+    #[test]
+    fn command_ids_are_bounded() {
+        let alice = key("//Alice");
+        for id in [String::new(), "i".repeat(129)] {
+            let s = sealed(&alice, &id);
+            assert_eq!(code(&admit_batch::<Svc>(&[wire(&s)], None)[0]), "Malformed");
+        }
+    }
 }
