@@ -52,11 +52,11 @@ fn seeds(amm: &Amm) -> Vec<Command> {
             CommandBody::ApplyGenesis(genesis(vec![subnet(1, TAO, TAO)])),
         ),
         ledger(CommandBody::Block {
-            height: height + 1,
+            height: height.saturating_add(1),
             minted: TAO,
         }),
         ledger(CommandBody::Block {
-            height: height + 1,
+            height: height.saturating_add(1),
             minted: 0,
         }),
         ledger(CommandBody::StakeFunded { op: op("pending") }),

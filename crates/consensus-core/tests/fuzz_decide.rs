@@ -76,10 +76,10 @@ fn seeds(s: &Consensus) -> Vec<Command> {
     };
     let param = |param| service(CommandBody::SetHyperparameter { netuid: 1, param });
     vec![
-        block(h + 1),
-        block(h + 1),
+        block(h.saturating_add(1)),
+        block(h.saturating_add(1)),
         clock(CommandBody::ObserveCoinbase {
-            height: h + 1,
+            height: h.saturating_add(1),
             accruals: vec![(1, 1_000_000), (2, 2_000_000), (9, 5)],
         }),
         clock(CommandBody::StakeUpdates {

@@ -76,9 +76,9 @@ fn seeds(s: &Governance) -> Vec<Command> {
     let param = |netuid, param| signed(ck(1), CommandBody::SetHyperparameter { netuid, param });
     vec![
         genesis_with(Config::default()),
-        block(h + 1),
+        block(h.saturating_add(1)),
         ledger(CommandBody::Block {
-            height: h + 1,
+            height: h.saturating_add(1),
             emission: TAO,
         }),
         amm(CommandBody::BlockEmission { rao: TAO }),
@@ -116,7 +116,7 @@ fn seeds(s: &Governance) -> Vec<Command> {
         }),
         consensus(CommandBody::EpochSchedule {
             netuid: 1,
-            next_epoch_block: h + 10,
+            next_epoch_block: h.saturating_add(10),
             trigger_pending: false,
             epoch_ran: true,
         }),

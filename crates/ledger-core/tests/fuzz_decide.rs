@@ -65,7 +65,7 @@ fn base() -> (Ledger, Vec<LedgerEvent>) {
 fn seeds(l: &Ledger) -> Vec<Command> {
     let block = l.height();
     let pending = l.pending_credit_of(block);
-    let ts = l.last_timestamp_ms() + 12_000;
+    let ts = l.last_timestamp_ms().saturating_add(12_000);
     let op = |s: &str| s.to_string();
     vec![
         transfer(alice(), bob(), TAO, false),
