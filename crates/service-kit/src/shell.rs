@@ -646,6 +646,27 @@ fn admit_batch<S: Service>(payloads: &[bytes::Bytes], is_service: ServiceKeys) -
         .collect()
 }
 
+/// What the shell makes of command payloads that arrived together off the
+/// wire, exactly as the command listener admits them (size check, JSON,
+/// batch then single signature checks, body, id limits, service keys):
+/// for each payload the core command and its causation id, or the reply
+/// refusing it. `trusted` is `Some` on a service subject. Public so the
+/// wire path can be fuzzed without a NATS server (tests/tests/fuzz_decode.rs).
+pub fn admit_payloads<S: Service>(
+    payloads: &[bytes::Bytes],
+    trusted: Option<&BTreeSet<keys::AccountId>>,
+) -> Vec<Result<(Cmd<S>, String), Reply>> {
+    admit_batch::<S>(payloads, trusted.map(|t| Arc::new(t.clone())))
+        .into_iter()
+        .map(|r| {
+            r.map(|(pending, causation)| {
+                let command = pending.command.expect("an admitted command");
+                (command, causation)
+            })
+        })
+        .collect()
+}
+
 fn signature_code(e: &keys::SignatureError) -> &'static str {
     match e {
         keys::SignatureError::BadSignature => "BadSignature",

@@ -375,6 +375,50 @@ mod tests {
         assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
     }
 
+    proptest::proptest! {
+        /// Fuzzing the store's record decoding (docs/fuzzing.md): a valid
+        /// event record with bit flips, truncation, extension or a huge
+        /// length prefix spliced in, under its key: reading it never
+        /// panics, and gives the event (when the bytes still decode to it
+        /// under its own sequence) or a typed `Corrupt`. Checkpoint and
+        /// snapshot records of any length: a value or `Corrupt`.
+        #[test]
+        fn mutated_records_read_as_events_or_corrupt(
+            seq in 1u64..1_000,
+            edits in proptest::collection::vec((0u8..4, proptest::prelude::any::<u32>(), proptest::prelude::any::<u8>()), 0..6),
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let store = SledStore::temporary().unwrap();
+            let mut bytes = codec::encode_envelope(&crate::conformance::event(seq));
+            for (kind, at, byte) in edits {
+                let i = at as usize % (bytes.len() + 1);
+                match kind {
+                    0 if i < bytes.len() => bytes[i] ^= 1 << (byte % 8),
+                    1 => bytes.truncate(i),
+                    2 => bytes.splice(i..i, [byte; 3]).for_each(drop),
+                    _ => bytes.splice(i..i, [253u8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).for_each(drop),
+                }
+            }
+            store.tree.insert(keys::event(seq), bytes.clone()).unwrap();
+            let read = store.read(1, 10);
+            match codec::decode_envelope(&bytes) {
+                Ok(env) if env.seq == seq => proptest::prop_assert_eq!(read.unwrap(), vec![env]),
+                _ => proptest::prop_assert!(matches!(read, Err(StoreError::Corrupt(_))), "{:?}", read),
+            }
+            let iterated: Vec<_> = store.iter_from(1).collect();
+            proptest::prop_assert_eq!(iterated.len(), 1);
+            store.tree.insert(keys::checkpoint("c"), raw.clone()).unwrap();
+            store.tree.insert(keys::SNAPSHOT, raw.clone()).unwrap();
+            let cp = store.checkpoint("c");
+            if raw.len() == 8 {
+                proptest::prop_assert!(cp.is_ok());
+            } else {
+                proptest::prop_assert!(matches!(cp, Err(StoreError::Corrupt(_))));
+            }
+            proptest::prop_assert!(matches!(store.load_snapshot(), Ok(_) | Err(StoreError::Corrupt(_))));
+        }
+    }
+
     #[test]
     fn is_send_and_sync() {
         fn check<T: Send + Sync>() {}
