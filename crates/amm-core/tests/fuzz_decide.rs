@@ -252,6 +252,24 @@ fn seeds(amm: &Amm) -> Vec<Command> {
             netuid: 1,
             take: 1_000,
         }),
+        // The emission rules (issue 9): switches, the root tempo, root
+        // weights (signed by a hotkey; the fuzzer edits netuids/weights).
+        param(0, SubnetParam::EmissionRule(EmissionRule::RootWeights)),
+        param(0, SubnetParam::EmissionRule(EmissionRule::NetFlow)),
+        param(0, SubnetParam::EmissionRule(EmissionRule::EmaPrice)),
+        param(0, SubnetParam::RootTempo(1)),
+        signed(
+            ALICE_HK,
+            CommandBody::SetRootWeights {
+                weights: vec![(1, 1), (2, 65_535)],
+            },
+        ),
+        signed(
+            BOB_HK,
+            CommandBody::SetRootWeights {
+                weights: vec![(2, 7)],
+            },
+        ),
     ]
 }
 
