@@ -219,6 +219,7 @@ fn a_proposal_switches_the_emission_rule_at_the_next_block() {
     g.governance.triumvirate = vec![alice];
     g.governance.config.motion_duration = 1;
     g.governance.config.admin_freeze_window = 0;
+    g.governance.config.network_immunity_period = 0;
     let genesis = dir.path().join("genesis.json");
     std::fs::write(&genesis, serde_json::to_string_pretty(&g).unwrap()).unwrap();
 
@@ -372,6 +373,25 @@ fn a_proposal_switches_the_emission_rule_at_the_next_block() {
         next[&1] * minted / (next[&1] + next[&2]),
         "the query foretold the block"
     );
+
+    // Governance follows the amm's rule: at the subnet limit it would now
+    // prune the lowest emission (subnet 1, a quarter of the block).
+    let gov = rt().block_on(async {
+        let url = taonet::paths::resolve_nats_url(None, d);
+        let c = async_nats::connect(url).await.expect("nats");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v = tests::query(&c, "governance", "subnets", Value::Null)
+                .await
+                .expect("governance subnets");
+            if v["emission_rule"] == "root-weights" || Instant::now() > deadline {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    assert_eq!(gov["emission_rule"], "root-weights", "{gov}");
+    assert_eq!(gov["subnet_to_prune"], 1, "{gov}");
 
     // Replay reproduces the switch: every digest equals the live one.
     let mut live = Vec::new();

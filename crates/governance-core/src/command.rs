@@ -147,6 +147,15 @@ pub enum CommandBody {
     /// unknown netuids are skipped.
     Market {
         entries: Vec<(u16, i128, u64)>,
+        /// (netuid, TAO credited by the block's coinbase): the emission
+        /// values the `root-weights` rule prunes by. Empty: unchanged.
+        #[serde(default)]
+        credits: Vec<(u16, u64)>,
+    },
+    /// `Peer(Amm)`: the amm switched its emission-share rule (its
+    /// `ParamSet`); pruning at the subnet limit follows it.
+    EmissionRuleChanged {
+        rule: crate::params::EmissionRule,
     },
     /// `Peer(Amm)`: stake figures (replacing earlier values of the same keys).
     Stakes(StakeReport),

@@ -163,16 +163,31 @@ impl Governance {
                 peer(origin, &[Peer::Consensus])?;
                 self.opening_refused(op, code, false)
             }
-            C::Market { entries } => {
+            C::Market { entries, credits } => {
                 peer(origin, &[Peer::Amm])?;
                 let entries = entries
                     .iter()
                     .filter(|(n, _, _)| self.subnets.contains_key(n))
                     .cloned()
                     .collect();
-                Ok(vec![GovernanceEvent::MarketObserved(MarketObserved {
-                    entries,
-                })])
+                let mut out = vec![GovernanceEvent::MarketObserved(MarketObserved { entries })];
+                let credits: Vec<(u16, u64)> = credits
+                    .iter()
+                    .filter(|(n, _)| self.subnets.contains_key(n))
+                    .cloned()
+                    .collect();
+                if !credits.is_empty() {
+                    out.push(GovernanceEvent::EmissionObserved(EmissionObserved {
+                        entries: credits,
+                    }));
+                }
+                Ok(out)
+            }
+            C::EmissionRuleChanged { rule } => {
+                peer(origin, &[Peer::Amm])?;
+                Ok(vec![GovernanceEvent::EmissionRuleObserved(
+                    EmissionRuleObserved { rule: *rule },
+                )])
             }
             C::Stakes(StakeReport {
                 root,

@@ -62,6 +62,19 @@ pub struct MarketObserved {
     pub entries: Vec<(u16, i128, u64)>,
 }
 
+/// (netuid, TAO its last coinbase credited) for known subnets: the
+/// `EmissionValues` of the `root-weights` rule, for pruning.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmissionObserved {
+    pub entries: Vec<(u16, u64)>,
+}
+
+/// The amm's emission-share rule changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmissionRuleObserved {
+    pub rule: crate::params::EmissionRule,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StakesObserved {
     pub root: Vec<(AccountId, u64)>,
@@ -486,4 +499,6 @@ events! {
     ProposalClosed,
     ProposalExecutionFailed,
     AuthorityHandedOver,
+    EmissionObserved,
+    EmissionRuleObserved,
 }

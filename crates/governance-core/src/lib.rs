@@ -80,7 +80,7 @@ pub use state::{
 use aggregate::Aggregate;
 
 /// Version of the snapshot layout; bumped when the state's shape changes.
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 2;
 
 impl Aggregate for Governance {
     const SERVICE: &'static str = "governance";

@@ -45,6 +45,9 @@ pub struct Subnet {
     /// EMA price (I96F32 bits) and `SubnetAlphaOut`, from the amm.
     pub ema_price_bits: i128,
     pub alpha_out: u64,
+    /// TAO the last coinbase credited (the `root-weights` rule's emission
+    /// value), from the amm.
+    pub emission_rao: u64,
     /// From consensus.
     pub next_epoch_block: u64,
     pub trigger_pending: bool,
@@ -243,6 +246,8 @@ pub struct Governance {
     pub triumvirate: Vec<AccountId>,
     pub proposals: BTreeMap<u64, Proposal>,
     pub next_proposal_id: u64,
+    /// The amm's emission-share rule (it decides what pruning compares).
+    pub emission_rule: crate::params::EmissionRule,
 }
 
 impl Governance {
@@ -358,15 +363,21 @@ impl Governance {
 
     /// The subnet the next registration at the limit would prune (§3.2):
     /// lowest EMA price among active subnets out of immunity, tie → earliest
-    /// registered (then lower netuid).
+    /// registered (then lower netuid). Under the `root-weights` emission
+    /// rule, the lowest emission value instead, as before dTAO
+    /// (governance.md §1.3; same ties).
     pub fn subnet_to_prune(&self) -> Option<u16> {
-        self.subnets
-            .iter()
-            .filter(|(_, s)| {
-                s.is_active()
-                    && self.height.saturating_sub(s.registered_at)
-                        >= self.config.network_immunity_period
-            })
+        let eligible = self.subnets.iter().filter(|(_, s)| {
+            s.is_active()
+                && self.height.saturating_sub(s.registered_at)
+                    >= self.config.network_immunity_period
+        });
+        if self.emission_rule == crate::params::EmissionRule::RootWeights {
+            return eligible
+                .min_by_key(|(n, s)| (s.emission_rao, s.registered_at, **n))
+                .map(|(n, _)| *n);
+        }
+        eligible
             .min_by_key(|(n, s)| (s.ema_price_bits, s.registered_at, **n))
             .map(|(n, _)| *n)
     }
@@ -481,6 +492,14 @@ impl Governance {
                     }
                 }
             }
+            E::EmissionObserved(e) => {
+                for (n, rao) in &e.entries {
+                    if let Some(s) = self.subnets.get_mut(n) {
+                        s.emission_rao = *rao;
+                    }
+                }
+            }
+            E::EmissionRuleObserved(e) => self.emission_rule = e.rule,
             E::StakesObserved(e) => {
                 put_all(&mut self.root_stake, e.root.iter().map(|(h, v)| (*h, *v)));
                 put_all(
@@ -545,6 +564,7 @@ impl Governance {
                         params,
                         burn: e.burn,
                         ema_price_bits: 0,
+                        emission_rao: 0,
                         alpha_out: 0,
                         next_epoch_block: 0,
                         trigger_pending: false,
@@ -925,6 +945,7 @@ fn genesis_subnet(g: &GenesisSubnet, symbol: u16) -> Subnet {
         params,
         burn: TAO,
         ema_price_bits: 0,
+        emission_rao: 0,
         alpha_out: 0,
         next_epoch_block: 0,
         trigger_pending: false,

@@ -108,6 +108,10 @@ fn seeds(s: &Governance) -> Vec<Command> {
         }),
         amm(CommandBody::Market {
             entries: vec![(1, 1_000_000_000, 5 * TAO), (2, -7, 1)],
+            credits: vec![(1, 300_000_000), (2, 0), (9, u64::MAX)],
+        }),
+        amm(CommandBody::EmissionRuleChanged {
+            rule: governance_core::EmissionRule::RootWeights,
         }),
         stakes(StakeReport {
             root: vec![(hk(5), 9 * TAO)],

@@ -268,6 +268,12 @@ fn samples() -> Vec<GovernanceEvent> {
             code: "AdminActionProhibitedDuringWeightsWindow".into(),
         }),
         E::AuthorityHandedOver(AuthorityHandedOver { former_admin: a(1) }),
+        E::EmissionObserved(EmissionObserved {
+            entries: vec![(1, 250_000_000), (3, 750_000_000)],
+        }),
+        E::EmissionRuleObserved(EmissionRuleObserved {
+            rule: EmissionRule::RootWeights,
+        }),
     ]
 }
 
@@ -312,7 +318,9 @@ fn _every_variant_needs_a_sample(e: &GovernanceEvent) {
         | E::Voted(_)
         | E::ProposalClosed(_)
         | E::ProposalExecutionFailed(_)
-        | E::AuthorityHandedOver(_) => {}
+        | E::AuthorityHandedOver(_)
+        | E::EmissionObserved(_)
+        | E::EmissionRuleObserved(_) => {}
     }
 }
 

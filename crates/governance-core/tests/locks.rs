@@ -244,6 +244,7 @@ fn takeover_world(flag: bool) -> Governance {
             set(GlobalParam::ConvictionTakeover(flag)),
             amm(CommandBody::Market {
                 entries: vec![(1, 1 << 32, 5_000 * TAO)],
+                credits: vec![],
             }),
             lock(2, 2, 2_000 * TAO),
         ],
@@ -288,6 +289,7 @@ fn no_takeover_below_ten_percent_of_alpha_out() {
         &mut s,
         [amm(CommandBody::Market {
             entries: vec![(1, 1 << 32, 100_000 * TAO)],
+            credits: vec![],
         })],
     );
     let (ev, _) = given(s).when(epoch_ran()).then_ok();

@@ -301,6 +301,7 @@ fn command(r: &Raw, height: u64) -> Command {
         }
         Raw::Market { netuid, price, out } => amm(C::Market {
             entries: vec![(*netuid, i128::from(*price) << 32, *out)],
+            credits: vec![],
         }),
         Raw::Lock {
             key,

@@ -347,6 +347,7 @@ fn at_the_limit_the_lowest_ema_price_outside_immunity_is_pruned() {
         &mut s,
         [amm(CommandBody::Market {
             entries: vec![(1, 5 << 32, 0), (2, 3 << 32, 0), (9, 0, 0)],
+            credits: vec![],
         })],
     );
     // both immune
@@ -369,6 +370,57 @@ fn at_the_limit_the_lowest_ema_price_outside_immunity_is_pruned() {
     assert!(ev.iter().any(|e| matches!(e,
         GovernanceEvent::SubnetRegistered(r) if r.netuid == 2 && r.owner == ck(3) && r.symbol == 2)));
     assert_eq!(s.subnets[&2].owner, ck(3));
+}
+
+/// Under the `root-weights` emission rule the chain (2023–2025) pruned the
+/// lowest `EmissionValues`, not the lowest price (governance.md §1.3): here
+/// subnet 1 has the higher price but the lower emission, so it goes; back
+/// under `ema-price`, the price decides again.
+#[test]
+fn under_root_weights_the_lowest_emission_is_pruned() {
+    let mut s = world_with(Config {
+        subnet_limit: 2,
+        network_immunity_period: 0,
+        ..no_rate_limit()
+    });
+    open_subnet(&mut s, ck(1), hk(1), "a");
+    open_subnet(&mut s, ck(2), hk(2), "b");
+    run(
+        &mut s,
+        [amm(CommandBody::Market {
+            entries: vec![(1, 5 << 32, 0), (2, 3 << 32, 0)],
+            credits: vec![(1, 100_000_000), (2, 900_000_000), (9, 1)],
+        })],
+    );
+    assert_eq!(s.subnets[&1].emission_rao, 100_000_000);
+    assert_eq!(s.subnet_to_prune(), Some(2), "ema-price: the lower price");
+    let ev = run(
+        &mut s,
+        [amm(CommandBody::EmissionRuleChanged {
+            rule: EmissionRule::RootWeights,
+        })],
+    );
+    assert!(
+        matches!(&ev[..], [GovernanceEvent::EmissionRuleObserved(r)] if r.rule == EmissionRule::RootWeights)
+    );
+    assert_eq!(
+        s.subnet_to_prune(),
+        Some(1),
+        "root-weights: the lower emission"
+    );
+    run(&mut s, [register_network(ck(3), hk(3), "c")]);
+    assert_eq!(s.registrations["c"].prune, Some(1));
+    // Only the amm reports its rule.
+    rejects(
+        &s,
+        signed(
+            ck(1),
+            CommandBody::EmissionRuleChanged {
+                rule: EmissionRule::EmaPrice,
+            },
+        ),
+        Rejection::BadOrigin,
+    );
 }
 
 #[test]

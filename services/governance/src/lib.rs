@@ -123,7 +123,7 @@ pub fn from_ledger(core: &Governance, event: &Envelope) -> Option<CommandBody> {
 pub fn from_amm(core: &Governance, event: &Envelope) -> Option<CommandBody> {
     if !matches!(
         event.event_type.as_str(),
-        "CoinbaseRan" | "StakeReport" | "SubnetOpened" | "GovernanceStepRefused"
+        "CoinbaseRan" | "StakeReport" | "SubnetOpened" | "GovernanceStepRefused" | "ParamSet"
     ) {
         return None;
     }
@@ -135,7 +135,28 @@ pub fn from_amm(core: &Governance, event: &Envelope) -> Option<CommandBody> {
                 .filter(|s| core.subnets.contains_key(&s.netuid))
                 .map(|s| (s.netuid, s.moving_price_bits, s.alpha_outstanding))
                 .collect();
-            (!entries.is_empty()).then_some(CommandBody::Market { entries })
+            let credits: Vec<(u16, u64)> = c
+                .subnets
+                .iter()
+                .filter(|s| core.subnets.contains_key(&s.netuid))
+                .map(|s| (s.netuid, s.tao_in + s.excess_tao))
+                .collect();
+            (!entries.is_empty()).then_some(CommandBody::Market { entries, credits })
+        }
+        Ok(AmmEvent::ParamSet(p)) => {
+            let rule = match p.param {
+                amm_core::SubnetParam::EmissionRule(r) => r,
+                _ => return None,
+            };
+            Some(CommandBody::EmissionRuleChanged {
+                rule: match rule {
+                    amm_core::EmissionRule::RootWeights => {
+                        governance_core::EmissionRule::RootWeights
+                    }
+                    amm_core::EmissionRule::EmaPrice => governance_core::EmissionRule::EmaPrice,
+                    amm_core::EmissionRule::NetFlow => governance_core::EmissionRule::NetFlow,
+                },
+            })
         }
         Ok(AmmEvent::StakeReport(r)) => Some(CommandBody::Stakes(StakeReport {
             root: r.root,
@@ -281,6 +302,7 @@ pub fn query(core: &Governance, name: &str, args: &Value) -> Result<Value, Strin
                 "subnet_limit": core.config.subnet_limit,
                 "lock_cost_rao": core.lock_cost(),
                 "subnet_to_prune": core.subnet_to_prune(),
+                "emission_rule": core.emission_rule,
                 "subnets": list,
             })
         }
