@@ -233,10 +233,8 @@ impl Engine {
                         continue;
                     };
                     // quality × (100 − noise .. 100 + noise) / 100
-                    let factor = 100 - noise + rng.below(2 * noise + 1);
-                    let v = (u64::from(m.quality) * factor / 100).min(u64::from(u16::MAX));
                     uids.push(u16::try_from(uid).ok()?);
-                    values.push(v as u16);
+                    values.push(Self::noisy(m.quality, noise, rng));
                 }
                 if uids.is_empty() {
                     return None;
@@ -251,7 +249,60 @@ impl Engine {
                     }),
                 ))
             }
+            Agent::Unstaker {
+                coldkey,
+                hotkey,
+                netuid,
+                every,
+                max_alpha,
+            } => {
+                if !block.is_multiple_of(*every) {
+                    return None;
+                }
+                let want = max_alpha / 2 + rng.below(max_alpha - max_alpha / 2 + 1);
+                // At most half the position: it keeps earning dividends.
+                let alpha = want.min(self.amm.core.stake(*netuid, hotkey, coldkey) / 2);
+                if alpha == 0 {
+                    return None;
+                }
+                Some((
+                    *coldkey,
+                    ServiceCommand::Amm(amm_core::CommandBody::RemoveStake {
+                        op: format!("sim/{i}/{block}"),
+                        hotkey: *hotkey,
+                        netuid: *netuid,
+                        alpha,
+                        limit_price: None,
+                        allow_partial: false,
+                    }),
+                ))
+            }
+            Agent::RootValidator {
+                hotkey,
+                every,
+                noise_pct,
+                weights,
+            } => {
+                if !block.is_multiple_of(*every) || weights.is_empty() {
+                    return None;
+                }
+                let noise = u64::from(*noise_pct).min(100);
+                let weights = weights
+                    .iter()
+                    .map(|&(n, w)| (n, Self::noisy(w, noise, rng)))
+                    .collect();
+                Some((
+                    *hotkey,
+                    ServiceCommand::Amm(amm_core::CommandBody::SetRootWeights { weights }),
+                ))
+            }
         }
+    }
+
+    /// Up to ±`noise` percent around `v` (seeded), capped at `u16::MAX`.
+    fn noisy(v: u16, noise: u64, rng: &mut Rng) -> u16 {
+        let factor = 100 - noise + rng.below(2 * noise + 1);
+        (u64::from(v) * factor / 100).min(u64::from(u16::MAX)) as u16
     }
 
     /// The subnet whose spot price is furthest above its EMA price.
