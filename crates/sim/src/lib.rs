@@ -21,7 +21,7 @@ pub mod report;
 pub mod scenario;
 
 pub use compare::{compare, Comparison};
-pub use engine::run;
+pub use engine::{run, run_observed, Checkpoint};
 pub use report::{Outcome, Report};
 pub use scenario::Scenario;
 

@@ -197,6 +197,13 @@ impl Scenario {
                 c.at, self.blocks
             )));
         }
+        if self.genesis.ledger.clock == ledger_core::Clock::Manual
+            && self.genesis.ledger.admin.is_none()
+        {
+            return Err(SimError::Scenario(
+                "a manual clock needs the ledger admin (who sends AdvanceBlocks)".into(),
+            ));
+        }
         if self.sample_every == Some(0) {
             return Err(SimError::Scenario("sample_every must be ≥ 1".into()));
         }
