@@ -670,6 +670,9 @@ impl Tx<'_> {
     /// governance with the pool's next revaluation, so its mirror can
     /// understate a holder by rounding dust until then, never overstate.
     fn report_stakes(&mut self) {
+        /// Above this many candidate hotkeys, index the pools by hotkey
+        /// first (see below).
+        const HELD_INDEX_FROM: usize = 64;
         if self.events.is_empty() {
             return;
         }
@@ -719,14 +722,41 @@ impl Tx<'_> {
                         .map(|s| (n, fx::from_u64f64(s.pool().price())))
                 })
                 .collect();
+            // Which subnets each hotkey holds a pool on. A block's coinbase
+            // moves every price, so every staked hotkey is a candidate:
+            // looking each up on every subnet is hotkeys × subnets lookups
+            // (4M a block at 128 × 256), one pass over the pool keys is
+            // one per pool. Subnets without a pool add 0 either way, and
+            // the netuids stay ascending, so the sums are the same.
+            let held: Option<BTreeMap<AccountId, Vec<u16>>> = (hotkeys.len() > HELD_INDEX_FROM)
+                .then(|| {
+                    let mut held: BTreeMap<AccountId, Vec<u16>> = BTreeMap::new();
+                    for (n, h) in self.pools.keys_in(..) {
+                        if hotkeys.contains(&h) {
+                            held.entry(h).or_default().push(n);
+                        }
+                    }
+                    held
+                });
             for h in hotkeys {
-                let v = prices.iter().fold(0u64, |total, (n, price)| {
-                    let alpha = self.hotkey_alpha(*n, &h);
+                let value_on = |total: u64, n: u16, price: U96F32| {
+                    let alpha = self.hotkey_alpha(n, &h);
                     if alpha == 0 {
                         return total;
                     }
-                    total.saturating_add(fx::floor(fx::mul(fx::u96(alpha), *price)))
-                });
+                    total.saturating_add(fx::floor(fx::mul(fx::u96(alpha), price)))
+                };
+                let v = match &held {
+                    Some(held) => held.get(&h).map_or(0, |ns| {
+                        ns.iter().fold(0u64, |total, n| match prices.get(n) {
+                            Some(price) => value_on(total, *n, *price),
+                            None => total,
+                        })
+                    }),
+                    None => prices
+                        .iter()
+                        .fold(0u64, |total, (n, price)| value_on(total, *n, *price)),
+                };
                 if v != self.reported_hotkey_total.get(&h).copied().unwrap_or(0) {
                     report.hotkey_total.push((h, v));
                 }

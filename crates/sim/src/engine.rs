@@ -147,6 +147,25 @@ struct Engine {
 }
 
 impl Engine {
+    fn checkpoint(&self, block: u64, commands: bool) -> Checkpoint {
+        Checkpoint {
+            block,
+            commands,
+            seqs: [
+                self.ledger.seq,
+                self.consensus.seq,
+                self.amm.seq,
+                self.governance.seq,
+            ],
+            heights: [
+                self.ledger.core.block(),
+                self.consensus.core.block(),
+                self.amm.core.block(),
+                self.governance.core.block(),
+            ],
+        }
+    }
+
     /// Delivers queued events until no service has anything left to say.
     fn settle(&mut self) {
         while let Some(env) = self.queue.pop_front() {
@@ -233,10 +252,8 @@ impl Engine {
                         continue;
                     };
                     // quality × (100 − noise .. 100 + noise) / 100
-                    let factor = 100 - noise + rng.below(2 * noise + 1);
-                    let v = (u64::from(m.quality) * factor / 100).min(u64::from(u16::MAX));
                     uids.push(u16::try_from(uid).ok()?);
-                    values.push(v as u16);
+                    values.push(Self::noisy(m.quality, noise, rng));
                 }
                 if uids.is_empty() {
                     return None;
@@ -251,7 +268,60 @@ impl Engine {
                     }),
                 ))
             }
+            Agent::Unstaker {
+                coldkey,
+                hotkey,
+                netuid,
+                every,
+                max_alpha,
+            } => {
+                if !block.is_multiple_of(*every) {
+                    return None;
+                }
+                let want = max_alpha / 2 + rng.below(max_alpha - max_alpha / 2 + 1);
+                // At most half the position: it keeps earning dividends.
+                let alpha = want.min(self.amm.core.stake(*netuid, hotkey, coldkey) / 2);
+                if alpha == 0 {
+                    return None;
+                }
+                Some((
+                    *coldkey,
+                    ServiceCommand::Amm(amm_core::CommandBody::RemoveStake {
+                        op: format!("sim/{i}/{block}"),
+                        hotkey: *hotkey,
+                        netuid: *netuid,
+                        alpha,
+                        limit_price: None,
+                        allow_partial: false,
+                    }),
+                ))
+            }
+            Agent::RootValidator {
+                hotkey,
+                every,
+                noise_pct,
+                weights,
+            } => {
+                if !block.is_multiple_of(*every) || weights.is_empty() {
+                    return None;
+                }
+                let noise = u64::from(*noise_pct).min(100);
+                let weights = weights
+                    .iter()
+                    .map(|&(n, w)| (n, Self::noisy(w, noise, rng)))
+                    .collect();
+                Some((
+                    *hotkey,
+                    ServiceCommand::Amm(amm_core::CommandBody::SetRootWeights { weights }),
+                ))
+            }
         }
+    }
+
+    /// Up to ±`noise` percent around `v` (seeded), capped at `u16::MAX`.
+    fn noisy(v: u16, noise: u64, rng: &mut Rng) -> u16 {
+        let factor = 100 - noise + rng.below(2 * noise + 1);
+        (u64::from(v) * factor / 100).min(u64::from(u16::MAX)) as u16
     }
 
     /// The subnet whose spot price is furthest above its EMA price.
@@ -269,17 +339,68 @@ impl Engine {
     }
 }
 
+/// Where the four logs stand at a quiescent point of a run: after block
+/// `block`'s own consequences (`commands == false`; block 0 is the
+/// genesis), or after that block's scripted commands and agents too. A
+/// cluster driven with the same commands at the same points must reach
+/// exactly these log lengths (the sim-vs-cluster test waits on them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub block: u64,
+    pub commands: bool,
+    /// Events in each log: ledger, consensus, amm, governance.
+    pub seqs: [u64; 4],
+    /// Each core's block height (`Aggregate::block`), same order.
+    pub heights: [u64; 4],
+}
+
 /// Runs a scenario to its last block. `progress(done, total)` is called
 /// as blocks complete (about a thousand times over a run).
 pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Outcome, SimError> {
+    run_observed(scenario, progress, &mut |_| {})
+}
+
+/// The block command of the clock: the ledger's own tick (`ProduceBlock`)
+/// under an automatic clock; under a manual one, what a test or operator
+/// sends: the admin's `AdvanceBlocks { n: 1 }` stamped with the same time.
+pub fn block_command(
+    scenario: &Scenario,
+    ledger: &ledger_core::Ledger,
+    now_ms: u64,
+) -> Option<ledger_core::Command> {
+    match scenario.genesis.ledger.clock {
+        ledger_core::Clock::Auto { .. } => LedgerService::on_tick(ledger, now_ms),
+        ledger_core::Clock::Manual => Some(LedgerService::admit(
+            Caller::User(scenario.genesis.ledger.admin?),
+            0,
+            ledger_core::CommandBody::AdvanceBlocks {
+                n: 1,
+                timestamp_ms: now_ms,
+                block_time_ms: scenario.block_time_ms(),
+            },
+        )),
+    }
+}
+
+/// [`run`], calling `checkpoint` at every quiescent point (see
+/// [`Checkpoint`]).
+pub fn run_observed(
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(u64, u64),
+    checkpoint: &mut dyn FnMut(&Checkpoint),
+) -> Result<Outcome, SimError> {
     let g = &scenario.genesis;
     let start_ms = crate::date::parse(&scenario.start_date).map_err(SimError::Scenario)?;
     let block_ms = scenario.block_time_ms();
     let mut ledger_genesis = g.ledger_genesis();
-    // The engine is the clock: the ledger must accept the clock's blocks.
-    ledger_genesis.clock = ledger_core::Clock::Auto {
-        block_time_ms: block_ms,
-    };
+    // The engine is the clock: under an automatic clock the ledger must
+    // accept the engine's ticks at the scenario's block time; a manual
+    // clock stays manual and the engine sends the admin's AdvanceBlocks.
+    if let ledger_core::Clock::Auto { .. } = ledger_genesis.clock {
+        ledger_genesis.clock = ledger_core::Clock::Auto {
+            block_time_ms: block_ms,
+        };
+    }
     let mut e = Engine {
         ledger: Node::new(),
         consensus: Node::new(),
@@ -298,6 +419,7 @@ pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Ou
     e.governance.start(g.governance_start(), &mut e.queue)?;
     e.settle();
     e.obs.genesis(e.ledger.core.total_issuance());
+    checkpoint(&e.checkpoint(0, false));
 
     if let Some(admin) = scenario.admin() {
         for r in &scenario.rules {
@@ -331,6 +453,7 @@ pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Ou
         e.settle();
     };
     step_at(0, &mut e, &mut next, &mut rng);
+    checkpoint(&e.checkpoint(0, true));
     e.obs.sample(0, &e.ledger.core, &e.amm.core);
 
     let total = scenario.blocks;
@@ -342,13 +465,15 @@ pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Ou
         let issuance = e.ledger.core.total_issuance();
         e.obs.before_block(b, issuance);
         let now_ms = start_ms + b * block_ms;
-        if let Some(cmd) = LedgerService::on_tick(&e.ledger.core, now_ms) {
+        if let Some(cmd) = block_command(scenario, &e.ledger.core, now_ms) {
             if let Err(code) = e.ledger.handle(&cmd, &mut e.queue) {
                 e.obs.foreign_rejected("ledger", &format!("tick:{code}"));
             }
         }
         e.settle();
+        checkpoint(&e.checkpoint(b, false));
         step_at(b, &mut e, &mut next, &mut rng);
+        checkpoint(&e.checkpoint(b, true));
         if b.is_multiple_of(every) || b == total {
             e.obs.sample(b, &e.ledger.core, &e.amm.core);
         }

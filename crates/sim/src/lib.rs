@@ -8,17 +8,20 @@
 //!   (`Service::admit`, `Service::on_foreign`, `Service::on_tick`): every
 //!   event a core emits is delivered FIFO to the services that consume its
 //!   stream, exactly as the cluster's inboxes would deliver it.
+//! - [`compare`]: one scenario under several emission-share rules.
 //! - [`report`]: what a run measured: the JSON report and the CSV series.
 //! - [`plot`]: hand-written SVG charts of the main series.
 //! - [`date`]: UTC civil dates for the halving projection (no clock read).
 
+pub mod compare;
 pub mod date;
 pub mod engine;
 pub mod plot;
 pub mod report;
 pub mod scenario;
 
-pub use engine::run;
+pub use compare::{compare, Comparison};
+pub use engine::{run, run_observed, Checkpoint};
 pub use report::{Outcome, Report};
 pub use scenario::Scenario;
 

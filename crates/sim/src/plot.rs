@@ -3,6 +3,7 @@
 //! Floats appear only here, to place pixels; the numbers plotted come from
 //! the integer series.
 
+use crate::compare::Comparison;
 use crate::report::Outcome;
 use crate::SimError;
 use std::collections::BTreeMap;
@@ -29,29 +30,12 @@ struct Line {
     colour: usize,
 }
 
-/// Writes `supply.svg`, `prices.svg` and `shares.svg` into `dir`.
-pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
-    let s = &outcome.series;
-    let tao = |rao: u64| rao as f64 / 1e9;
-    let supply = vec![Line {
-        name: "issuance".into(),
-        points: s
-            .global
-            .iter()
-            .map(|r| (r.block as f64, tao(r.issuance_rao)))
-            .collect(),
-        dashed: false,
-        colour: 0,
-    }];
-    let halvings: Vec<f64> = outcome
-        .report
-        .halvings
-        .iter()
-        .map(|h| h.block as f64)
-        .collect();
+/// Per subnet: spot and EMA price lines (one colour each, EMA dashed),
+/// and its share of the TAO emission per sample interval (percent).
+fn subnet_lines(outcome: &Outcome) -> (Vec<Line>, Vec<Line>) {
     let mut prices: BTreeMap<u16, (Points, Points)> = BTreeMap::new();
     let mut shares: BTreeMap<u16, Points> = BTreeMap::new();
-    for r in &s.subnets {
+    for r in &outcome.series.subnets {
         let p = prices.entry(r.netuid).or_default();
         p.0.push((r.block as f64, r.price.parse().unwrap_or(0.0)));
         p.1.push((r.block as f64, r.ema_price.parse().unwrap_or(0.0)));
@@ -86,7 +70,89 @@ pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
             dashed: false,
             colour: i,
         })
-        .collect::<Vec<_>>();
+        .collect();
+    (price_lines, share_lines)
+}
+
+/// Writes a rule comparison's charts into `dir`: `shares-<rule>.svg` and
+/// `prices-<rule>.svg` per rule, and `validator-income.svg` (cumulative
+/// validator + root income over all subnets, in TAO, one line per rule).
+pub fn write_comparison(cmp: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
+    let mut charts = Vec::new();
+    let mut income = Vec::new();
+    for (i, (rule, outcome)) in cmp.runs.iter().enumerate() {
+        let (price_lines, share_lines) = subnet_lines(outcome);
+        charts.push((
+            format!("shares-{rule}.svg"),
+            chart(
+                &format!("Share of TAO emission under {rule}"),
+                "percent",
+                &share_lines,
+                &[],
+            ),
+        ));
+        charts.push((
+            format!("prices-{rule}.svg"),
+            chart(
+                &format!("Subnet prices under {rule}"),
+                "TAO per alpha",
+                &price_lines,
+                &[],
+            ),
+        ));
+        let mut total: BTreeMap<u64, u64> = BTreeMap::new();
+        for r in &outcome.series.subnets {
+            *total.entry(r.block).or_default() += r.validator_income_rao;
+        }
+        income.push(Line {
+            name: rule.to_string(),
+            points: total
+                .into_iter()
+                .map(|(b, rao)| (b as f64, rao as f64 / 1e9))
+                .collect(),
+            dashed: false,
+            colour: i,
+        });
+    }
+    charts.push((
+        "validator-income.svg".into(),
+        chart(
+            "Validator income (all subnets, cumulative)",
+            "TAO",
+            &income,
+            &[],
+        ),
+    ));
+    let mut written = Vec::new();
+    for (file, svg) in charts {
+        let path = dir.join(file);
+        crate::report::write_file(&path, &svg)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes `supply.svg`, `prices.svg` and `shares.svg` into `dir`.
+pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
+    let s = &outcome.series;
+    let tao = |rao: u64| rao as f64 / 1e9;
+    let supply = vec![Line {
+        name: "issuance".into(),
+        points: s
+            .global
+            .iter()
+            .map(|r| (r.block as f64, tao(r.issuance_rao)))
+            .collect(),
+        dashed: false,
+        colour: 0,
+    }];
+    let halvings: Vec<f64> = outcome
+        .report
+        .halvings
+        .iter()
+        .map(|h| h.block as f64)
+        .collect();
+    let (price_lines, share_lines) = subnet_lines(outcome);
     let charts = [
         (
             "supply.svg",

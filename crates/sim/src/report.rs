@@ -119,6 +119,9 @@ pub struct SubnetReport {
     pub tao_share_ppm: u64,
     pub epochs: u64,
     pub payouts: Payouts,
+    /// The validators' and root's alpha, valued in TAO at the spot price
+    /// of the sample after each payout (RAO; see [`SubnetRow`]).
+    pub validator_income_rao: u64,
 }
 
 /// Alpha paid by the subnet's epochs over the run (alpha-RAO).
@@ -163,6 +166,9 @@ pub struct SubnetRow {
     pub alpha_outstanding: u64,
     /// Share of the TAO emission since the previous sample (ppm).
     pub tao_share_ppm: u64,
+    /// Cumulative validator income: each interval's validator and root
+    /// alpha payouts valued at this sample's spot price (RAO).
+    pub validator_income_rao: u64,
 }
 
 /// The time series (CSV and plots).
@@ -210,12 +216,12 @@ impl Outcome {
     /// `subnets.csv`: one row per sampled block and subnet.
     pub fn subnets_csv(&self) -> String {
         let mut s = String::from(
-            "block,netuid,price,ema_price,tao_reserve,alpha_reserve,alpha_outstanding,tao_share_ppm\n",
+            "block,netuid,price,ema_price,tao_reserve,alpha_reserve,alpha_outstanding,tao_share_ppm,validator_income_rao\n",
         );
         for r in &self.series.subnets {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{}",
                 r.block,
                 r.netuid,
                 r.price,
@@ -223,7 +229,8 @@ impl Outcome {
                 r.tao_reserve,
                 r.alpha_reserve,
                 r.alpha_outstanding,
-                r.tao_share_ppm
+                r.tao_share_ppm,
+                r.validator_income_rao
             );
         }
         s
@@ -265,6 +272,9 @@ struct SubnetAcc {
     since_sample: u64,
     epochs: u64,
     payouts: Payouts,
+    /// Validator + root alpha paid since the last sample.
+    validator_alpha_since: u64,
+    validator_income: u64,
 }
 
 /// Watches the events flowing between the cores and samples the state.
@@ -405,6 +415,7 @@ impl Observer {
                     acc.payouts.miner += p.server;
                     acc.payouts.validator += p.validator;
                     acc.payouts.root += p.root;
+                    acc.validator_alpha_since += p.validator + p.root;
                 }
             }
             _ => {}
@@ -426,6 +437,8 @@ impl Observer {
                 continue;
             }
             let acc = self.subnets.entry(s.netuid).or_default();
+            acc.validator_income += alpha_in_tao(acc.validator_alpha_since, s.price_bits);
+            acc.validator_alpha_since = 0;
             self.series.subnets.push(SubnetRow {
                 block,
                 netuid: s.netuid,
@@ -435,6 +448,7 @@ impl Observer {
                 alpha_reserve: s.alpha_reserve,
                 alpha_outstanding: s.alpha_outstanding,
                 tao_share_ppm: ppm(acc.since_sample, interval),
+                validator_income_rao: acc.validator_income,
             });
         }
         for a in self.subnets.values_mut() {
@@ -472,6 +486,8 @@ impl Observer {
                 continue;
             }
             let acc = self.subnets.remove(&s.netuid).unwrap_or_default();
+            let validator_income_rao =
+                acc.validator_income + alpha_in_tao(acc.validator_alpha_since, s.price_bits);
             subnets.push(SubnetReport {
                 netuid: s.netuid,
                 price: s.price,
@@ -483,6 +499,7 @@ impl Observer {
                 tao_share_ppm: ppm(acc.tao_emission, total_tao),
                 epochs: acc.epochs,
                 payouts: acc.payouts,
+                validator_income_rao,
             });
         }
         let start_bp = inflation_bp(emission::block_emission(start), start);
@@ -550,4 +567,13 @@ fn ppm(part: u64, whole: u64) -> u64 {
         return 0;
     }
     u64::try_from(u128::from(part) * 1_000_000 / u128::from(whole)).unwrap_or(u64::MAX)
+}
+
+/// `alpha` alpha-RAO at a spot price given as U64F64 bits, in RAO
+/// (truncated).
+fn alpha_in_tao(alpha: u64, price_bits: u128) -> u64 {
+    u128::from(alpha)
+        .checked_mul(price_bits >> 32)
+        .and_then(|v| u64::try_from(v >> 32).ok())
+        .unwrap_or(u64::MAX)
 }

@@ -107,6 +107,26 @@ pub enum Agent {
         noise_pct: u16,
         miners: Vec<Miner>,
     },
+    /// Every `every` blocks unstakes between `max_alpha / 2` and
+    /// `max_alpha` alpha-RAO (seeded) of (`hotkey`, `coldkey`) on `netuid`,
+    /// at most half of what the position holds (so it keeps earning).
+    Unstaker {
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: u16,
+        every: u64,
+        max_alpha: u64,
+    },
+    /// A root validator: every `every` blocks sets root weights over
+    /// `weights` (`[netuid, weight]`), each moved by up to ±`noise_pct`
+    /// percent (seeded). Needs root stake (stake on netuid 0).
+    RootValidator {
+        hotkey: AccountId,
+        every: u64,
+        #[serde(default)]
+        noise_pct: u16,
+        weights: Vec<(u16, u16)>,
+    },
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -162,7 +182,10 @@ impl Scenario {
         }
         for a in &self.agents {
             let every = match a {
-                Agent::Staker { every, .. } | Agent::Validator { every, .. } => *every,
+                Agent::Staker { every, .. }
+                | Agent::Validator { every, .. }
+                | Agent::Unstaker { every, .. }
+                | Agent::RootValidator { every, .. } => *every,
             };
             if every == 0 {
                 return Err(SimError::Scenario("an agent's `every` must be ≥ 1".into()));
@@ -173,6 +196,13 @@ impl Scenario {
                 "a command at block {} is past the run's {} blocks",
                 c.at, self.blocks
             )));
+        }
+        if self.genesis.ledger.clock == ledger_core::Clock::Manual
+            && self.genesis.ledger.admin.is_none()
+        {
+            return Err(SimError::Scenario(
+                "a manual clock needs the ledger admin (who sends AdvanceBlocks)".into(),
+            ));
         }
         if self.sample_every == Some(0) {
             return Err(SimError::Scenario("sample_every must be ≥ 1".into()));

@@ -1,5 +1,6 @@
 //! `taonet sim run SCENARIO`: the whole economy in one process (the `sim`
-//! crate), no cluster needed. Prints the JSON report on stdout; `--out`
+//! crate), no cluster needed; `taonet sim compare SCENARIO --rules ..`:
+//! the same scenario under several emission rules. Prints the JSON report on stdout; `--out`
 //! also writes it with the CSV series, `--plot` the SVG charts.
 
 use anyhow::{Context, Result};
@@ -21,39 +22,72 @@ pub enum SimCmd {
         #[arg(long)]
         plot: Option<PathBuf>,
     },
+    /// Run one scenario under several emission-share rules (the genesis'
+    /// `emission_rule` replaced) and compare them. Prints a table; `--out`
+    /// writes comparison.json/.txt and each run's report under <rule>/.
+    Compare {
+        scenario: PathBuf,
+        /// Comma-separated: ema-price, net-flow, root-weights.
+        #[arg(long, default_value = "ema-price,net-flow,root-weights")]
+        rules: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write shares-<rule>.svg, prices-<rule>.svg and validator-income.svg here.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+    },
 }
 
 /// Runs below this many blocks finish too fast to need a progress bar.
 const PROGRESS_FROM_BLOCKS: u64 = 10_000;
 
-pub fn run(cmd: SimCmd) -> Result<()> {
-    let SimCmd::Run {
-        scenario,
-        seed,
-        out,
-        plot,
-    } = cmd;
-    let mut s = sim::Scenario::load(&scenario)
-        .with_context(|| format!("scenario {}", scenario.display()))?;
+fn load(path: &std::path::Path, seed: Option<u64>) -> Result<sim::Scenario> {
+    let mut s =
+        sim::Scenario::load(path).with_context(|| format!("scenario {}", path.display()))?;
     if let Some(seed) = seed {
         s.seed = seed;
     }
-    let show = s.blocks >= PROGRESS_FROM_BLOCKS && std::io::stderr().is_terminal();
-    let mut progress = |done: u64, total: u64| {
-        if show {
-            let width = 40;
-            let filled = (done * width / total.max(1)) as usize;
-            eprint!(
-                "\r[{}{}] {done}/{total} blocks",
-                "#".repeat(filled),
-                "-".repeat(width as usize - filled)
-            );
-            if done == total {
-                eprintln!();
-            }
-            let _ = std::io::stderr().flush();
+    Ok(s)
+}
+
+/// A progress bar on stderr (only for long runs on a terminal).
+fn bar(show: bool, label: &str, done: u64, total: u64) {
+    if show {
+        let width = 40;
+        let filled = (done * width / total.max(1)) as usize;
+        eprint!(
+            "\r{label}[{}{}] {done}/{total} blocks",
+            "#".repeat(filled),
+            "-".repeat(width as usize - filled)
+        );
+        if done == total {
+            eprintln!();
         }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+pub fn run(cmd: SimCmd) -> Result<()> {
+    let (scenario, seed, out, plot) = match cmd {
+        SimCmd::Run {
+            scenario,
+            seed,
+            out,
+            plot,
+        } => (scenario, seed, out, plot),
+        SimCmd::Compare {
+            scenario,
+            rules,
+            seed,
+            out,
+            plot,
+        } => return compare(&scenario, &rules, seed, out, plot),
     };
+    let s = load(&scenario, seed)?;
+    let show = s.blocks >= PROGRESS_FROM_BLOCKS && std::io::stderr().is_terminal();
+    let mut progress = |done: u64, total: u64| bar(show, "", done, total);
     let outcome = sim::run(&s, &mut progress)?;
     if let Some(dir) = &out {
         outcome.write(dir)?;
@@ -62,5 +96,33 @@ pub fn run(cmd: SimCmd) -> Result<()> {
         sim::plot::write(&outcome, dir)?;
     }
     print!("{}", outcome.report_json());
+    Ok(())
+}
+
+fn compare(
+    scenario: &std::path::Path,
+    rules: &str,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    plot: Option<PathBuf>,
+) -> Result<()> {
+    let s = load(scenario, seed)?;
+    let rules = rules
+        .split(',')
+        .map(|r| {
+            amm_core::EmissionRule::parse(r.trim())
+                .with_context(|| format!("unknown rule {r:?} (ema-price, net-flow, root-weights)"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let show = s.blocks >= PROGRESS_FROM_BLOCKS && std::io::stderr().is_terminal();
+    let names: Vec<String> = rules.iter().map(|r| format!("{r:<13}")).collect();
+    let cmp = sim::compare(&s, &rules, &mut |i, d, t| bar(show, &names[i], d, t))?;
+    if let Some(dir) = &out {
+        cmp.write(dir)?;
+    }
+    if let Some(dir) = &plot {
+        sim::plot::write_comparison(&cmp, dir)?;
+    }
+    print!("{}", cmp.table());
     Ok(())
 }
