@@ -10,13 +10,15 @@
 //!   stream, exactly as the cluster's inboxes would deliver it.
 //! - [`compare`]: one scenario under several emission-share rules.
 //! - [`report`]: what a run measured: the JSON report and the CSV series.
-//! - [`plot`]: hand-written SVG charts of the main series.
+//! - [`plot`]: hand-written SVG charts of the main series (and PNG ones).
+//! - [`png`]: a minimal PNG writer for the README's charts.
 //! - [`date`]: UTC civil dates for the halving projection (no clock read).
 
 pub mod compare;
 pub mod date;
 pub mod engine;
 pub mod plot;
+pub mod png;
 pub mod report;
 pub mod scenario;
 

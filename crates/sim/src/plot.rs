@@ -327,3 +327,101 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+/// The same line charts as PNG rasters (no text: axes box, quarter grid
+/// lines, the lines in the SVG colours, EMA dashed as every other
+/// segment). For the README, via `examples/readme_plots.rs`.
+fn png_chart(lines: &[Line]) -> Vec<u8> {
+    let (w, h, l, r, t, b) = (480usize, 240usize, 10.0, 10.0, 10.0, 10.0);
+    let mut c = crate::png::Canvas::new(w, h);
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in lines.iter().flat_map(|l| l.points.iter()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if (x1 - x0).abs() < f64::EPSILON {
+        x1 = x0 + 1.0;
+    }
+    if (y1 - y0).abs() < 1e-12 {
+        y1 = y0 + 1.0;
+    }
+    let (pw, ph) = (w as f64 - l - r, h as f64 - t - b);
+    let px = |x: f64| (l + (x - x0) / (x1 - x0) * pw).round() as i64;
+    let py = |y: f64| (t + ph - (y - y0) / (y1 - y0) * ph).round() as i64;
+    let grey = [221, 221, 221];
+    for i in 1..4 {
+        let f = f64::from(i) / 4.0;
+        let y = py(y0 + f * (y1 - y0));
+        c.line((px(x0), y), (px(x1), y), grey, 1);
+        let x = px(x0 + f * (x1 - x0));
+        c.line((x, py(y0)), (x, py(y1)), grey, 1);
+    }
+    let frame = [68, 68, 68];
+    let corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)];
+    for w2 in corners.windows(2) {
+        c.line(
+            (px(w2[0].0), py(w2[0].1)),
+            (px(w2[1].0), py(w2[1].1)),
+            frame,
+            1,
+        );
+    }
+    for line in lines {
+        let rgb = rgb(COLOURS[line.colour % COLOURS.len()]);
+        for (i, s) in line.points.windows(2).enumerate() {
+            if line.dashed && i % 2 == 1 {
+                continue;
+            }
+            c.line((px(s[0].0), py(s[0].1)), (px(s[1].0), py(s[1].1)), rgb, 2);
+        }
+    }
+    c.encode()
+}
+
+fn rgb(hex: &str) -> [u8; 3] {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0);
+    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
+}
+
+/// Writes `shares-<rule>.png` and `prices-<rule>.png` per rule and
+/// `validator-income.png` (the comparison's charts as small PNGs).
+pub fn write_comparison_png(cmp: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut income = Vec::new();
+    for (i, (rule, outcome)) in cmp.runs.iter().enumerate() {
+        let (price_lines, share_lines) = subnet_lines(outcome);
+        files.push((format!("shares-{rule}.png"), png_chart(&share_lines)));
+        files.push((format!("prices-{rule}.png"), png_chart(&price_lines)));
+        let mut total: BTreeMap<u64, u64> = BTreeMap::new();
+        for r in &outcome.series.subnets {
+            *total.entry(r.block).or_default() += r.validator_income_rao;
+        }
+        income.push(Line {
+            name: rule.to_string(),
+            points: total
+                .into_iter()
+                .map(|(b, rao)| (b as f64, rao as f64 / 1e9))
+                .collect(),
+            dashed: false,
+            colour: i,
+        });
+    }
+    files.push(("validator-income.png".into(), png_chart(&income)));
+    let mut written = Vec::new();
+    for (file, bytes) in files {
+        let path = dir.join(file);
+        let io = |e| SimError::Io {
+            path: path.display().to_string(),
+            source: e,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        std::fs::write(&path, bytes).map_err(io)?;
+        written.push(path);
+    }
+    Ok(written)
+}
