@@ -328,7 +328,9 @@ impl Tx<'_> {
                             to: TaoDest::Burn,
                             amount: res.fee,
                         },
-                        // Only a limit could leave part unexecuted; none is set.
+                        // The swap may take less than `amount` (no limit is
+                        // set, but a tiny pool can refuse part of it): the
+                        // rest goes back to the coldkey.
                         TaoMove {
                             from_netuid: netuid,
                             to: TaoDest::Account(coldkey),
