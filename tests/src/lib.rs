@@ -6,6 +6,7 @@
 //! something (kill -9, NATS restart, a forged signature), then compare what
 //! was acknowledged with what the logs and digests say.
 
+pub mod cli;
 pub mod faults;
 
 use bus::rpc::{Accepted, CallError, CallOptions};

@@ -10,33 +10,12 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tests::cli::{coldkey, json, rt, taonet, until};
 use tests::node_bin;
 
 const TAO: u64 = 1_000_000_000;
-
-fn taonet(data: &Path, wallets: &Path, args: &[&str]) -> Output {
-    Command::new(node_bin())
-        .arg("--data")
-        .arg(data)
-        .arg("--wallet-dir")
-        .arg(wallets)
-        .args(args)
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .output()
-        .expect("run taonet")
-}
-
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "taonet failed: {}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).expect("json on stdout")
-}
 
 /// Runs a command that must fail with `code` on stderr.
 fn refused(data: &Path, wallets: &Path, args: &[&str], code: &str) {
@@ -46,44 +25,9 @@ fn refused(data: &Path, wallets: &Path, args: &[&str], code: &str) {
     assert!(err.contains(code), "{args:?}: expected {code}, got {err}");
 }
 
-/// Polls `args` until `ok` holds on its JSON.
-fn until(
-    data: &Path,
-    wallets: &Path,
-    args: &[&str],
-    what: &str,
-    ok: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = taonet(data, wallets, args);
-        if out.status.success() {
-            let v: Value = serde_json::from_slice(&out.stdout).expect("json");
-            if ok(&v) {
-                return v;
-            }
-            assert!(Instant::now() < deadline, "{what}: {v}");
-        } else {
-            assert!(
-                Instant::now() < deadline,
-                "{what}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// Alpha (rao) as the CLI's decimal text.
 fn alpha_text(rao: u64) -> String {
     format!("{}.{:09}", rao / TAO, rao % TAO)
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// One query straight to a service (for what the CLI does not print).
@@ -91,11 +35,6 @@ async fn query_json(data: &Path, service: &str, name: &str, args: Value) -> Valu
     let url = taonet::paths::resolve_nats_url(None, data);
     let c = async_nats::connect(url).await.expect("nats");
     tests::query(&c, service, name, args).await.expect(name)
-}
-
-fn coldkey(data: &Path, wallets: &Path, name: &str) -> keys::AccountId {
-    let w = json(&taonet(data, wallets, &["wallet", "show", "--name", name]));
-    w["coldkey"].as_str().unwrap().parse().unwrap()
 }
 
 fn balance(data: &Path, wallets: &Path, name: &str) -> u64 {
