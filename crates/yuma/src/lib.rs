@@ -26,6 +26,7 @@ mod fused;
 mod generic;
 pub mod scenario;
 pub mod sparse;
+pub mod synthetic;
 pub mod vector;
 
 pub use epoch::{

@@ -25,7 +25,6 @@ use std::time::Instant;
 use aggregate::Aggregate;
 use amm_core::*;
 use keys::AccountId;
-use yuma::fixed_math::i64f64_from_u64;
 use yuma::{run_epoch, EpochContext, Hyperparameters, SubnetState};
 
 fn a(n: u32) -> AccountId {
@@ -119,67 +118,7 @@ fn block(amm: &mut Amm) -> usize {
     .len()
 }
 
-/// Deterministic xorshift (no rand dependency).
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
-/// A subnet of `n` uids whose first `validators` hold stake and set dense
-/// random weights, after three warm-up epochs (permits, then bonds).
-fn subnet(
-    validators: usize,
-    n: usize,
-    hp: &Hyperparameters,
-    seed: u64,
-) -> (SubnetState, EpochContext) {
-    let mut s = seed | 1;
-    let stake = (0..n)
-        .map(|i| {
-            if i < validators {
-                1_000_000_000 + next(&mut s) % 1_000_000_000_000
-            } else {
-                0
-            }
-        })
-        .map(i64f64_from_u64)
-        .collect();
-    let weights = (0..n)
-        .map(|i| {
-            if i < validators {
-                (0..n as u16)
-                    .map(|j| (j, (next(&mut s) % 65536) as u16))
-                    .collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-    let mut state = SubnetState {
-        stake,
-        validator_permit: vec![false; n],
-        last_update: vec![10; n],
-        block_at_registration: vec![0; n],
-        weights,
-        bonds: vec![Vec::new(); n],
-    };
-    let mut ctx = EpochContext {
-        current_block: 100,
-        last_tempo: 99,
-        rao_emission: 1_000_000_000,
-        ..Default::default()
-    };
-    for b in 0..3 {
-        ctx.current_block = 100 + b;
-        ctx.last_tempo = 99 + b;
-        run_epoch(hp, &state, &ctx)
-            .expect("epoch")
-            .apply_to(&mut state);
-    }
-    (state, ctx)
-}
+use yuma::synthetic::dense_subnet as subnet;
 
 fn epochs(hp: &Hyperparameters, subnets: &[(SubnetState, EpochContext)]) -> u64 {
     let mut total = 0u64;
