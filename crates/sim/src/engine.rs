@@ -268,6 +268,31 @@ impl Engine {
                     }),
                 ))
             }
+            Agent::WeightCopier {
+                hotkey,
+                netuid,
+                every,
+                leader,
+            } => {
+                if !block.is_multiple_of(*every) {
+                    return None;
+                }
+                let subnet = self.consensus.core.subnet(*netuid)?;
+                subnet.neurons.iter().position(|n| n.hotkey == *hotkey)?;
+                let row = &subnet.neurons.iter().find(|n| n.hotkey == *leader)?.weights;
+                if row.is_empty() {
+                    return None;
+                }
+                Some((
+                    *hotkey,
+                    ServiceCommand::Consensus(consensus_core::CommandBody::SetWeights {
+                        netuid: *netuid,
+                        uids: row.iter().map(|(u, _)| *u).collect(),
+                        values: row.iter().map(|(_, w)| *w).collect(),
+                        version_key: subnet.params.weights_version_key,
+                    }),
+                ))
+            }
             Agent::Unstaker {
                 coldkey,
                 hotkey,

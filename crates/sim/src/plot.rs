@@ -1,5 +1,6 @@
 //! SVG line charts written by hand (no plotting crate): supply with its
-//! halvings, subnet prices (spot and EMA), and subnets' emission shares.
+//! halvings, subnet prices (spot and EMA), subnets' emission shares and
+//! stake concentration; the same as small PNGs (`crate::png`).
 //! Floats appear only here, to place pixels; the numbers plotted come from
 //! the integer series.
 
@@ -74,9 +75,30 @@ fn subnet_lines(outcome: &Outcome) -> (Vec<Line>, Vec<Line>) {
     (price_lines, share_lines)
 }
 
+/// The top-1 and top-10 hotkeys' share of all stake value and the HHI,
+/// in percent, per sample.
+fn concentration_lines(outcome: &Outcome) -> Vec<Line> {
+    let rows = &outcome.series.stake;
+    let line = |name: &str, colour: usize, f: fn(&crate::report::StakeRow) -> u64| Line {
+        name: name.into(),
+        points: rows
+            .iter()
+            .map(|r| (r.block as f64, f(r) as f64 / 10_000.0))
+            .collect(),
+        dashed: false,
+        colour,
+    };
+    vec![
+        line("top 1", 0, |r| r.top1_ppm),
+        line("top 10", 1, |r| r.top10_ppm),
+        line("HHI", 2, |r| r.hhi_ppm),
+    ]
+}
+
 /// Writes a rule comparison's charts into `dir`: `shares-<rule>.svg` and
 /// `prices-<rule>.svg` per rule, and `validator-income.svg` (cumulative
-/// validator + root income over all subnets, in TAO, one line per rule).
+/// validator + root income over all subnets, in TAO, one line per rule),
+/// each also as a `.png` ([`write_comparison_png`]).
 pub fn write_comparison(cmp: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
     let mut charts = Vec::new();
     let mut income = Vec::new();
@@ -129,10 +151,13 @@ pub fn write_comparison(cmp: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, Si
         crate::report::write_file(&path, &svg)?;
         written.push(path);
     }
+    written.extend(write_comparison_png(cmp, dir)?);
     Ok(written)
 }
 
-/// Writes `supply.svg`, `prices.svg` and `shares.svg` into `dir`.
+/// Writes `supply`, `prices`, `shares` and `concentration` into `dir`,
+/// each as `.svg`
+/// (titled, labelled axes and legend) and `.png` (the lines only).
 pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
     let s = &outcome.series;
     let tao = |rao: u64| rao as f64 / 1e9;
@@ -153,6 +178,7 @@ pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
         .map(|h| h.block as f64)
         .collect();
     let (price_lines, share_lines) = subnet_lines(outcome);
+    let concentration = concentration_lines(outcome);
     let charts = [
         (
             "supply.svg",
@@ -171,6 +197,15 @@ pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
             "shares.svg",
             chart("Share of TAO emission", "percent", &share_lines, &[]),
         ),
+        (
+            "concentration.svg",
+            chart(
+                "Stake concentration (hotkey stake values)",
+                "percent",
+                &concentration,
+                &[],
+            ),
+        ),
     ];
     let mut written = Vec::new();
     for (file, svg) in charts {
@@ -178,6 +213,17 @@ pub fn write(outcome: &Outcome, dir: &Path) -> Result<Vec<PathBuf>, SimError> {
         crate::report::write_file(&path, &svg)?;
         written.push(path);
     }
+    // The same three as small PNGs (no text; for pages that show no SVG).
+    let pngs = vec![
+        ("supply.png".to_string(), png_chart(&supply, &halvings)),
+        ("prices.png".to_string(), png_chart(&price_lines, &[])),
+        ("shares.png".to_string(), png_chart(&share_lines, &[])),
+        (
+            "concentration.png".to_string(),
+            png_chart(&concentration, &[]),
+        ),
+    ];
+    written.extend(write_pngs(dir, pngs)?);
     Ok(written)
 }
 
@@ -331,7 +377,7 @@ fn esc(s: &str) -> String {
 /// The same line charts as PNG rasters (no text: axes box, quarter grid
 /// lines, the lines in the SVG colours, EMA dashed as every other
 /// segment). For the README, via `examples/readme_plots.rs`.
-fn png_chart(lines: &[Line]) -> Vec<u8> {
+fn png_chart(lines: &[Line], markers: &[f64]) -> Vec<u8> {
     let (w, h, l, r, t, b) = (480usize, 240usize, 10.0, 10.0, 10.0, 10.0);
     let mut c = crate::png::Canvas::new(w, h);
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
@@ -371,6 +417,12 @@ fn png_chart(lines: &[Line]) -> Vec<u8> {
             1,
         );
     }
+    // Halvings: full-height vertical lines in the SVG's marker grey.
+    for &m in markers {
+        if (x0..=x1).contains(&m) {
+            c.line((px(m), py(y0)), (px(m), py(y1)), [136, 136, 136], 1);
+        }
+    }
     for line in lines {
         let rgb = rgb(COLOURS[line.colour % COLOURS.len()]);
         for (i, s) in line.points.windows(2).enumerate() {
@@ -395,8 +447,8 @@ pub fn write_comparison_png(cmp: &Comparison, dir: &Path) -> Result<Vec<PathBuf>
     let mut income = Vec::new();
     for (i, (rule, outcome)) in cmp.runs.iter().enumerate() {
         let (price_lines, share_lines) = subnet_lines(outcome);
-        files.push((format!("shares-{rule}.png"), png_chart(&share_lines)));
-        files.push((format!("prices-{rule}.png"), png_chart(&price_lines)));
+        files.push((format!("shares-{rule}.png"), png_chart(&share_lines, &[])));
+        files.push((format!("prices-{rule}.png"), png_chart(&price_lines, &[])));
         let mut total: BTreeMap<u64, u64> = BTreeMap::new();
         for r in &outcome.series.subnets {
             *total.entry(r.block).or_default() += r.validator_income_rao;
@@ -411,7 +463,12 @@ pub fn write_comparison_png(cmp: &Comparison, dir: &Path) -> Result<Vec<PathBuf>
             colour: i,
         });
     }
-    files.push(("validator-income.png".into(), png_chart(&income)));
+    files.push(("validator-income.png".into(), png_chart(&income, &[])));
+    write_pngs(dir, files)
+}
+
+/// Writes each `(file, PNG bytes)` into `dir` (created if missing).
+fn write_pngs(dir: &Path, files: Vec<(String, Vec<u8>)>) -> Result<Vec<PathBuf>, SimError> {
     let mut written = Vec::new();
     for (file, bytes) in files {
         let path = dir.join(file);

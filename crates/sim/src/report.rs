@@ -37,6 +37,8 @@ pub struct Report {
     /// The scenario's `projection`: from the issuance and date it gives.
     pub projection: Option<Projected>,
     pub subnets: Vec<SubnetReport>,
+    /// Stake concentration at the end of the run.
+    pub stake_concentration: StakeRow,
     pub commands: Commands,
     /// Events each core emitted.
     pub events: BTreeMap<String, u64>,
@@ -171,6 +173,58 @@ pub struct SubnetRow {
     pub validator_income_rao: u64,
 }
 
+/// How concentrated stake is at one sampled block, over the hotkeys'
+/// total stake values (each hotkey's `Σ_n floor(alpha_n · price_n)`, root
+/// included: the figure the amm reports to governance for its stake
+/// thresholds).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StakeRow {
+    pub block: u64,
+    /// Hotkeys with a non-zero stake value.
+    pub hotkeys: u64,
+    /// The sum of their values (RAO).
+    pub total_value_rao: u64,
+    /// Share of that sum held by the largest hotkey, and by the ten
+    /// largest (ppm, rounded down).
+    pub top1_ppm: u64,
+    pub top10_ppm: u64,
+    /// Herfindahl-Hirschman index in ppm: `Σ share_i²` with each share in
+    /// ppm rounded down (1 000 000: one hotkey holds everything; n equal
+    /// hotkeys: 1 000 000 / n).
+    pub hhi_ppm: u64,
+}
+
+impl StakeRow {
+    /// Concentration of `values` (one per hotkey, any order).
+    pub fn of(block: u64, values: impl IntoIterator<Item = u64>) -> StakeRow {
+        let mut v: Vec<u64> = values.into_iter().filter(|x| *x > 0).collect();
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        let total: u128 = v.iter().map(|x| u128::from(*x)).sum();
+        let share = |part: u128| -> u64 {
+            (part * 1_000_000)
+                .checked_div(total)
+                .map_or(0, |v| u64::try_from(v).unwrap_or(u64::MAX))
+        };
+        let top = |k: usize| share(v.iter().take(k).map(|x| u128::from(*x)).sum());
+        let hhi: u128 = v
+            .iter()
+            .map(|x| {
+                let s = u128::from(share(u128::from(*x)));
+                s * s
+            })
+            .sum::<u128>()
+            / 1_000_000;
+        StakeRow {
+            block,
+            hotkeys: v.len() as u64,
+            total_value_rao: u64::try_from(total).unwrap_or(u64::MAX),
+            top1_ppm: top(1),
+            top10_ppm: top(10),
+            hhi_ppm: u64::try_from(hhi).unwrap_or(u64::MAX),
+        }
+    }
+}
+
 /// The time series (CSV and plots).
 #[derive(Clone, Debug, Default)]
 pub struct Series {
@@ -178,6 +232,8 @@ pub struct Series {
     pub start_ms: u64,
     pub global: Vec<GlobalRow>,
     pub subnets: Vec<SubnetRow>,
+    /// Stake concentration per sampled block.
+    pub stake: Vec<StakeRow>,
 }
 
 /// A finished run.
@@ -236,11 +292,32 @@ impl Outcome {
         s
     }
 
-    /// Writes `report.json`, `series.csv` and `subnets.csv` into `dir`.
+    /// `stake.csv`: stake concentration, one row per sampled block.
+    pub fn stake_csv(&self) -> String {
+        let mut s = String::from("block,date,hotkeys,total_value_rao,top1_ppm,top10_ppm,hhi_ppm\n");
+        for r in &self.series.stake {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{}",
+                r.block,
+                crate::date::format(self.series.start_ms + r.block * self.series.block_time_ms),
+                r.hotkeys,
+                r.total_value_rao,
+                r.top1_ppm,
+                r.top10_ppm,
+                r.hhi_ppm
+            );
+        }
+        s
+    }
+
+    /// Writes `report.json`, `series.csv`, `subnets.csv` and `stake.csv`
+    /// into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), SimError> {
         write_file(&dir.join("report.json"), &self.report_json())?;
         write_file(&dir.join("series.csv"), &self.global_csv())?;
-        write_file(&dir.join("subnets.csv"), &self.subnets_csv())
+        write_file(&dir.join("subnets.csv"), &self.subnets_csv())?;
+        write_file(&dir.join("stake.csv"), &self.stake_csv())
     }
 }
 
@@ -454,6 +531,7 @@ impl Observer {
         for a in self.subnets.values_mut() {
             a.since_sample = 0;
         }
+        self.series.stake.push(stake_row(block, amm));
     }
 
     fn project(&self, issuance: u64, from_ms: u64, run_block: Option<u64>) -> Option<Projected> {
@@ -543,6 +621,7 @@ impl Observer {
             next_halving: self.project(end, end_ms, Some(self.blocks)),
             projection,
             subnets,
+            stake_concentration: stake_row(self.blocks, amm),
             commands: std::mem::take(&mut self.commands),
             events: std::mem::take(&mut self.events),
             digests: digests
@@ -560,6 +639,13 @@ impl Observer {
             series: self.series,
         }
     }
+}
+
+/// Stake concentration now: over the hotkey totals the amm last reported
+/// to governance (it reports them after every decision that changes one,
+/// so between decisions they are current).
+fn stake_row(block: u64, amm: &Amm) -> StakeRow {
+    StakeRow::of(block, amm.reported_hotkey_total.values().copied())
 }
 
 fn ppm(part: u64, whole: u64) -> u64 {

@@ -107,6 +107,16 @@ pub enum Agent {
         noise_pct: u16,
         miners: Vec<Miner>,
     },
+    /// A weight copier: every `every` blocks sets on `netuid` exactly the
+    /// weight row `leader` has stored there (the chain's weights are
+    /// public, so a lazy validator can copy a diligent one's). Nothing is
+    /// sent while the leader has no row or the copier is not a neuron.
+    WeightCopier {
+        hotkey: AccountId,
+        netuid: u16,
+        every: u64,
+        leader: AccountId,
+    },
     /// Every `every` blocks unstakes between `max_alpha / 2` and
     /// `max_alpha` alpha-RAO (seeded) of (`hotkey`, `coldkey`) on `netuid`,
     /// at most half of what the position holds (so it keeps earning).
@@ -184,6 +194,7 @@ impl Scenario {
             let every = match a {
                 Agent::Staker { every, .. }
                 | Agent::Validator { every, .. }
+                | Agent::WeightCopier { every, .. }
                 | Agent::Unstaker { every, .. }
                 | Agent::RootValidator { every, .. } => *every,
             };

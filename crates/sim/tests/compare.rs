@@ -117,6 +117,9 @@ fn a_comparison_writes_its_report_and_plots() {
         "shares-ema-price.svg",
         "prices-root-weights.svg",
         "validator-income.svg",
+        "shares-ema-price.png",
+        "prices-root-weights.png",
+        "validator-income.png",
     ] {
         let p = dir.path().join(f);
         assert!(p.exists(), "{f} written");

@@ -18,7 +18,11 @@ fn example(name: &str) -> Scenario {
 
 /// A small economy: two subnets, a staker, a validator, a scripted transfer.
 fn small(blocks: u64, seed: u64) -> Scenario {
-    let text = format!(
+    Scenario::from_json(&small_text(blocks, seed)).expect("the scenario parses")
+}
+
+fn small_text(blocks: u64, seed: u64) -> String {
+    format!(
         r#"{{
         "name": "small", "seed": {seed}, "blocks": {blocks}, "start_date": "2025-06-01",
         "genesis": {{
@@ -50,8 +54,7 @@ fn small(blocks: u64, seed: u64) -> Scenario {
               "miners": [{{"hotkey": "@Miner1", "quality": 60000}}]}}
         ]
     }}"#
-    );
-    Scenario::from_json(&text).expect("the scenario parses")
+    )
 }
 
 #[test]
@@ -153,7 +156,17 @@ fn plots_and_csv_are_written() {
     let out = run(&small(30, 3));
     out.write(dir.path()).unwrap();
     let files = sim::plot::write(&out, dir.path()).unwrap();
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 8);
+    for f in [
+        "supply.png",
+        "prices.png",
+        "shares.png",
+        "concentration.png",
+    ] {
+        let png = std::fs::read(dir.path().join(f)).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{f} is a PNG");
+        assert!(png.len() > 200, "{f} is nearly empty");
+    }
     for f in [
         "report.json",
         "series.csv",
@@ -161,6 +174,8 @@ fn plots_and_csv_are_written() {
         "supply.svg",
         "prices.svg",
         "shares.svg",
+        "concentration.svg",
+        "stake.csv",
     ] {
         let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
         assert!(text.len() > 100, "{f} is nearly empty");
@@ -193,5 +208,97 @@ fn bad_scenarios_are_refused_with_the_reason() {
     assert!(
         err(r#"{"blocks": 5, "genesis": {"balances": [["@Alice", 1]]}}"#)
             .contains("existential deposit")
+    );
+}
+
+#[test]
+fn stake_concentration_is_computed_in_integers() {
+    use sim::report::StakeRow;
+    // One holder: everything.
+    let one = StakeRow::of(5, [7]);
+    assert_eq!(
+        (one.hotkeys, one.top1_ppm, one.top10_ppm, one.hhi_ppm),
+        (1, 1_000_000, 1_000_000, 1_000_000)
+    );
+    // Four equal holders (and zeros, which are not holders).
+    let four = StakeRow::of(5, [0, 10, 10, 10, 10, 0]);
+    assert_eq!(four.hotkeys, 4);
+    assert_eq!(four.total_value_rao, 40);
+    assert_eq!(
+        (four.top1_ppm, four.top10_ppm, four.hhi_ppm),
+        (250_000, 1_000_000, 250_000)
+    );
+    // Twelve holders, one large: 12 of 23 on top, the top ten 21 of 23.
+    let mut v = vec![12u64];
+    v.extend([1; 11]);
+    let r = StakeRow::of(0, v);
+    assert_eq!(r.top1_ppm, 12 * 1_000_000 / 23);
+    assert_eq!(r.top10_ppm, 21 * 1_000_000 / 23);
+    let big = u128::from(12 * 1_000_000 / 23u64);
+    let small = u128::from(1_000_000 / 23u64);
+    assert_eq!(
+        u128::from(r.hhi_ppm),
+        (big * big + 11 * small * small) / 1_000_000
+    );
+    // Nobody staked.
+    assert_eq!(StakeRow::of(0, []), StakeRow::default());
+}
+
+#[test]
+fn the_run_samples_stake_concentration() {
+    let out = run(&small(30, 3));
+    assert_eq!(out.series.stake.len(), out.series.global.len());
+    let last = out.series.stake.last().unwrap();
+    assert_eq!(&out.report.stake_concentration, last);
+    // Bob's stake on Val1 dominates the small economy.
+    assert!(last.hotkeys >= 1);
+    assert!(last.top1_ppm > 500_000, "{last:?}");
+    assert!(last.top1_ppm <= last.top10_ppm && last.top10_ppm <= 1_000_000);
+}
+
+#[test]
+fn a_weight_copier_sets_the_leaders_row() {
+    // A third neuron on subnet 1 copies Val1's stored weights every tempo,
+    // a block after Val1 sets them.
+    let text = small_text(60, 7)
+        .replace(
+            r#"{"hotkey": "@Miner1", "owner": "@Dave"}]"#,
+            r#"{"hotkey": "@Miner1", "owner": "@Dave"}, {"hotkey": "@Copier", "owner": "@Dave"}]"#,
+        )
+        .replace(
+            r#""miners": [{"hotkey": "@Miner1", "quality": 60000}]}"#,
+            r#""miners": [{"hotkey": "@Miner1", "quality": 60000}]},
+            {"kind": "weight_copier", "hotkey": "@Copier", "netuid": 1, "every": 10, "leader": "@Val1"}"#,
+        )
+        .replace(
+            r#""commands": ["#,
+            r#""commands": [
+            {"at": 0, "signer": "@Dave", "service": "amm", "command": {"AddStake": {
+                "op": "dave-1", "hotkey": "@Copier", "netuid": 1, "amount": 500000000000,
+                "limit_price": null, "allow_partial": false}}},"#,
+        );
+    assert!(text.contains("weight_copier"));
+    let with = run(&Scenario::from_json(&text).expect("parses"));
+    let without = run(&small(60, 7));
+    // The copier (staked by Dave at genesis, so it holds a validator
+    // permit from the first epoch) sends at blocks 10, 20, .., 60 (Val1
+    // has a row from block 10 on: the validator runs first in scenario
+    // order) and every copy is accepted, besides Dave's stake.
+    assert!(
+        with.report.commands.rejections.is_empty(),
+        "{:?}",
+        with.report.commands
+    );
+    assert_eq!(
+        with.report.commands.accepted,
+        without.report.commands.accepted + 1 + 6,
+        "{:?} vs {:?}",
+        with.report.commands,
+        without.report.commands
+    );
+    // Deterministic, like every agent.
+    assert_eq!(
+        with.report_json(),
+        run(&Scenario::from_json(&text).unwrap()).report_json()
     );
 }

@@ -1,7 +1,7 @@
 //! `taonet sim run SCENARIO`: the whole economy in one process (the `sim`
 //! crate), no cluster needed; `taonet sim compare SCENARIO --rules ..`:
 //! the same scenario under several emission rules. Prints the JSON report on stdout; `--out`
-//! also writes it with the CSV series, `--plot` the SVG charts.
+//! also writes it with the CSV series, `--plot` the charts (SVG and PNG).
 
 use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
@@ -18,7 +18,7 @@ pub enum SimCmd {
         /// Write report.json, series.csv and subnets.csv here.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Write supply.svg, prices.svg and shares.svg here.
+        /// Write supply, prices and shares charts here (.svg and .png each).
         #[arg(long)]
         plot: Option<PathBuf>,
     },
@@ -34,7 +34,7 @@ pub enum SimCmd {
         seed: Option<u64>,
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Write shares-<rule>.svg, prices-<rule>.svg and validator-income.svg here.
+        /// Write shares-<rule>, prices-<rule> and validator-income charts here (.svg and .png).
         #[arg(long)]
         plot: Option<PathBuf>,
     },
