@@ -8,8 +8,6 @@
 
 use amm_core::AmmEvent;
 use envelope::VersionedEvent;
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -334,26 +332,5 @@ fn a_proposal_switches_the_emission_rule_at_the_next_block() {
     assert_eq!(gov["subnet_to_prune"], 1, "{gov}");
 
     // Replay reproduces the switch: every digest equals the live one.
-    let mut live = Vec::new();
-    for svc in ["ledger", "amm", "consensus", "governance"] {
-        let s = until(d, w, &["status", "--service", svc], "status", |v| {
-            v["published_seq"] == v["last_seq"]
-        });
-        live.push((svc, s));
-    }
-    kill(Pid::from_raw(up.id() as i32), Signal::SIGINT).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Some(status) = up.try_wait().unwrap() {
-            assert!(status.success(), "up exited with {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "up did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for (svc, s) in live {
-        let r = json(&taonet(d, w, &["replay", "--service", svc]));
-        assert_eq!(r["state_digest"], s["state_digest"], "{svc}: {r} vs {s}");
-        assert_eq!(r["last_seq"], s["last_seq"], "{svc}");
-    }
+    tests::cli::assert_replay_equals_live(d, w, &mut up);
 }

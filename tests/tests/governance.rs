@@ -6,8 +6,6 @@
 //! consensus, named errors with nothing changed, and replay digests equal
 //! to the live ones afterwards.
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -752,26 +750,5 @@ fn subnets_neurons_and_proposals_through_the_cli() {
     });
 
     // ---- replay equals the live state -----------------------------------
-    let mut live = Vec::new();
-    for svc in ["ledger", "amm", "consensus", "governance"] {
-        let s = until(d, w, &["status", "--service", svc], "status", |v| {
-            v["published_seq"] == v["last_seq"]
-        });
-        live.push((svc, s));
-    }
-    kill(Pid::from_raw(up.id() as i32), Signal::SIGINT).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Some(status) = up.try_wait().unwrap() {
-            assert!(status.success(), "up exited with {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "up did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    for (svc, s) in live {
-        let r = json(&taonet(d, w, &["replay", "--service", svc]));
-        assert_eq!(r["state_digest"], s["state_digest"], "{svc}: {r} vs {s}");
-        assert_eq!(r["last_seq"], s["last_seq"], "{svc}");
-    }
+    tests::cli::assert_replay_equals_live(d, w, &mut up);
 }

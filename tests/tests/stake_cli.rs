@@ -2,34 +2,10 @@
 //! subnet show, unstake, and named errors with a non-zero exit, through the
 //! real binary (README tour, "Staking").
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tests::cli::{json, taonet};
 use tests::node_bin;
-
-fn taonet(data: &Path, wallets: &Path, args: &[&str]) -> Output {
-    Command::new(node_bin())
-        .arg("--data")
-        .arg(data)
-        .arg("--wallet-dir")
-        .arg(wallets)
-        .args(args)
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .output()
-        .expect("run taonet")
-}
-
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "taonet failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json on stdout")
-}
 
 #[test]
 fn stake_through_the_cli() {
@@ -209,14 +185,5 @@ fn stake_through_the_cli() {
         "{list}"
     );
 
-    kill(Pid::from_raw(up.id() as i32), Signal::SIGINT).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Some(status) = up.try_wait().unwrap() {
-            assert!(status.success(), "up exited with {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "up did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    tests::cli::stop_up(&mut up);
 }
