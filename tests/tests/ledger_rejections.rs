@@ -210,4 +210,63 @@ async fn bad_commands_are_named_rejections_that_change_nothing() {
         .await
         .unwrap();
     assert_eq!(inv["ok"], true, "{inv}");
+
+    // The command journal kept each command the core decided, once, with
+    // its outcome: not the retry (AlreadyProcessed), and not what the shell
+    // refused before any decision (signatures, garbage, size, an untrusted
+    // key on the service subject).
+    c.stop("ledger");
+    let out = std::process::Command::new(node_bin())
+        .args(["journal", "--service", "ledger", "--data"])
+        .arg(c.dir.path())
+        .output()
+        .expect("taonet journal");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seen: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            let body: serde_json::Value =
+                serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+            let outcome = match &r["outcome"] {
+                o if o.get("accepted").is_some() => "accepted".to_owned(),
+                o => o["rejected"]["code"].as_str().unwrap().to_owned(),
+            };
+            (body["id"].as_str().unwrap().to_owned(), outcome)
+        })
+        .collect();
+    let want = [
+        ("once", "accepted"),
+        ("zero", "AmountTooLow"),
+        ("broke", "InsufficientBalance"),
+        ("dust", "ExistentialDeposit"),
+        ("all", "InsufficientBalance"),
+        ("overflow", "Overflow"),
+        ("adv", "BadOrigin"),
+        ("saga-as-user", "BadOrigin"),
+        ("saga-ok", "accepted"),
+        ("after", "accepted"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    assert_eq!(seen, want);
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r["n"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
+    assert_eq!(records[8]["service_caller"], true, "{}", records[8]);
+    assert_eq!(records[0]["signer"], alice().public().to_ss58());
 }

@@ -96,9 +96,14 @@ async fn a_subnet_registration_is_one_trace_across_all_services() {
             .cloned()
             .collect()
     };
+    // Complete: every step's span is in, and so is every span's parent
+    // (each service exports in its own batches, so a child can arrive
+    // before its parent from another process; waiting for the tree, not
+    // only for the steps, keeps the check from racing the exporters).
     let complete = |spans: &[ReceivedSpan]| {
         let t = in_trace(spans);
-        find(&t, "taonet-governance", "command", None).is_some()
+        is_connected(&t)
+            && find(&t, "taonet-governance", "command", None).is_some()
             && STEPS
                 .iter()
                 .all(|(svc, ev)| find(&t, svc, "consume", Some(ev)).is_some())

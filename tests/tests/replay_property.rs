@@ -126,6 +126,7 @@ fn pending(c: Command, i: usize) -> Pending<Command> {
         },
         dedup: Some(format!("cmd/{i}").into_bytes()),
         checkpoint: None,
+        journal: None,
     }
 }
 

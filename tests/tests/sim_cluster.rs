@@ -349,4 +349,115 @@ async fn the_cluster_ends_in_the_simulators_digests() {
             "{svc}: replay = simulator"
         );
     }
+
+    what_if_replay_of_the_cluster(&c, &s);
+}
+
+/// `taonet sim replay --from DIR` on the cluster this test drove: the
+/// services' command journals hold every command it sent (the 30 blocks
+/// of the manual clock too, which the simulator produces itself); re-run
+/// as recorded they reproduce the cluster exactly, and under changed rules
+/// they show the differences and the commands whose outcome changed.
+fn what_if_replay_of_the_cluster(c: &Cluster, s: &sim::Scenario) {
+    let out = tempfile::tempdir().unwrap();
+    let replay = |args: &[&str]| -> Value {
+        let o = std::process::Command::new(node_bin())
+            .args(["sim", "replay", "--from"])
+            .arg(c.dir.path())
+            .args(args)
+            .output()
+            .expect("run taonet sim replay");
+        assert!(
+            o.status.success(),
+            "sim replay failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).expect("replay json")
+    };
+
+    // As recorded, nothing changed: exact, and no difference anywhere.
+    let same = replay(&[]);
+    let recorded = (s.rules.len() + s.commands.len()) as u64;
+    assert_eq!(same["commands"]["recorded"], recorded + BLOCKS, "{same}");
+    assert_eq!(same["commands"]["replayed"], recorded);
+    assert_eq!(same["commands"]["recorded_rejected"], 0);
+    assert_eq!(
+        same["commands"]["skipped"].as_array().unwrap().len() as u64,
+        BLOCKS,
+        "the clock's AdvanceBlocks are skipped"
+    );
+    assert_eq!(same["fidelity"]["exact"], true, "{same}");
+    assert_eq!(same["fidelity"]["outcomes_differ"], 0);
+    assert!(same["accounts"].as_array().unwrap().is_empty(), "{same}");
+    assert!(same["changed_commands"].as_array().unwrap().is_empty());
+    for sn in same["subnets"].as_array().unwrap() {
+        assert_eq!(sn["tao_reserve_rao"]["delta"], 0, "{sn}");
+        assert_eq!(sn["price"][0], sn["price"][2], "{sn}");
+    }
+
+    // What if subnet 1 had required weights version 5 and the network had
+    // started on the net-flow rule? Val1's two SetWeights (version 0) are
+    // refused, so its epochs go differently, and the first 12 blocks'
+    // emission is shared differently (the recorded switch to root-weights
+    // at block 12 still happens).
+    let rules = out.path().join("what-if.json");
+    std::fs::write(
+        &rules,
+        json!({"rules": [{"netuid": 1, "param": {"WeightsVersionKey": 5}}]}).to_string(),
+    )
+    .unwrap();
+    let dir = out.path().join("report");
+    let alt = replay(&[
+        "--rules",
+        rules.to_str().unwrap(),
+        "--emission-rule",
+        "net-flow",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(alt["fidelity"]["exact"], true, "{alt}");
+    assert_eq!(alt["what_if"]["emission_rule"], "net-flow", "{alt}");
+    let changed = alt["changed_commands"].as_array().unwrap();
+    assert_eq!(changed.len(), 2, "{alt}");
+    for ch in changed {
+        assert_eq!(ch["service"], "consensus", "{ch}");
+        assert_eq!(ch["signer"], id("Val1").to_ss58());
+        assert_eq!(ch["recorded"], "accepted");
+        assert_eq!(ch["as_recorded"], "accepted");
+        assert_eq!(ch["what_if"], "IncorrectWeightVersionKey");
+    }
+    assert_eq!(
+        changed
+            .iter()
+            .map(|c| c["block"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [13, 21]
+    );
+    // Per subnet and per account: something moved, nothing was invented.
+    let subnets = alt["subnets"].as_array().unwrap();
+    assert!(
+        subnets.iter().any(|sn| sn["tao_reserve_rao"]["delta"] != 0),
+        "{alt}"
+    );
+    let accounts = alt["accounts"].as_array().unwrap();
+    assert!(!accounts.is_empty(), "{alt}");
+    for a in accounts {
+        let t = &a["total_rao"];
+        assert_eq!(t["real"], t["as_recorded"], "{a}");
+    }
+    assert_eq!(
+        alt["total_issuance_rao"]["real"],
+        alt["total_issuance_rao"]["as_recorded"]
+    );
+    for f in [
+        "replay.json",
+        "replay.txt",
+        "as-recorded/report.json",
+        "what-if/report.json",
+        "what-if/subnets.csv",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} written");
+    }
+    let table = std::fs::read_to_string(dir.join("replay.txt")).unwrap();
+    assert!(table.contains("IncorrectWeightVersionKey"), "{table}");
 }

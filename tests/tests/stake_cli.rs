@@ -186,4 +186,38 @@ fn stake_through_the_cli() {
     );
 
     tests::cli::stop_up(&mut up);
+
+    // The amm journaled the four stake commands it decided, refusals
+    // with their codes; the ledger the one `block advance`.
+    let journal = taonet(&data, &wallets, &["journal", "--service", "amm"]);
+    assert!(journal.status.success());
+    let outcomes: Vec<String> = String::from_utf8_lossy(&journal.stdout)
+        .lines()
+        .map(|l| {
+            let r: serde_json::Value = serde_json::from_str(l).unwrap();
+            match r["outcome"].get("rejected") {
+                Some(x) => x["code"].as_str().unwrap().to_owned(),
+                None => "accepted".into(),
+            }
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+    assert_eq!(outcomes[0], "accepted");
+    assert_eq!(outcomes[2], "SubnetNotExists");
+    assert_eq!(outcomes[3], "accepted");
+
+    // The CLI session re-run from the journals in the simulator
+    // (`taonet sim replay`) reproduces the cluster exactly: the same four
+    // digests and figures, each command decided as it was.
+    let r = json(&taonet(
+        &data,
+        &wallets,
+        &["sim", "replay", "--from", data.to_str().unwrap()],
+    ));
+    assert_eq!(r["fidelity"]["exact"], true, "{r}");
+    assert_eq!(r["commands"]["recorded"], 5, "{r}");
+    assert_eq!(r["commands"]["replayed"], 4, "{r}");
+    assert_eq!(r["commands"]["recorded_rejected"], 2, "{r}");
+    assert_eq!(r["blocks"], 25);
+    assert!(r["changed_commands"].as_array().unwrap().is_empty());
 }

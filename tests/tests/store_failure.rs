@@ -73,6 +73,12 @@ impl EventStore for FlakyDisk {
     fn dedup(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.dedup(key)
     }
+    fn journal_len(&self) -> Result<u64, StoreError> {
+        self.inner.journal_len()
+    }
+    fn journal(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.inner.journal(from, max)
+    }
     fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
         self.inner.save_snapshot(snapshot)
     }
@@ -100,6 +106,7 @@ fn pending(c: Command, id: &str) -> Pending<Command> {
         },
         dedup: Some(format!("cmd/{id}").into_bytes()),
         checkpoint: None,
+        journal: None,
     }
 }
 

@@ -6,9 +6,8 @@
 //! `payout` and `claims`. Nothing here mutates the state: every decision
 //! runs in a [`Tx`] that is dropped.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use fixed::types::U96F32;
 use keys::AccountId;
 
 use crate::childkeys::{childkey_take_op, children_op};
@@ -18,7 +17,7 @@ use crate::fx;
 use crate::lifecycle::{dissolve_op, Step};
 use crate::params::{AmmGenesis, SubnetParam};
 use crate::rejection::Rejection;
-use crate::state::{Amm, OpStatus, Tx, ID_MAX, ID_MIN};
+use crate::state::{Amm, OpStatus, Tx};
 
 pub(crate) type Decision = Result<(), Rejection>;
 
@@ -654,12 +653,14 @@ impl Tx<'_> {
     }
 
     /// Sends governance the stake figures this decision changed
-    /// ([`StakeReport`]). Candidates: the hotkeys of every share pool whose
-    /// value changed (and their root stake for root pools), every hotkey
-    /// staked on a subnet whose spot price changed (or that appeared or went
-    /// away), the holders whose own shares changed, and every holder (before
-    /// and after) of a pool revalued without its shares (a credit such as an
-    /// epoch payout, or the pool's removal).
+    /// ([`StakeReport`]): root stakes, the alpha of every pool whose value
+    /// changed (`touched` and `revalued`), the spot price of every subnet
+    /// whose price changed, and the coldkey alpha of every holder whose
+    /// own shares changed and every holder (before and after) of a pool
+    /// revalued without its shares (a credit such as an epoch payout, or
+    /// the pool's removal). Governance values hotkeys from the alpha and
+    /// prices when it checks a threshold (v1 sent every staked hotkey's
+    /// value on every price move, i.e. every block).
     ///
     /// A deposit or withdrawal by one holder can raise another holder's
     /// floored value by a rounding rao (shares are minted rounded down and
@@ -670,19 +671,16 @@ impl Tx<'_> {
     /// governance with the pool's next revaluation, so its mirror can
     /// understate a holder by rounding dust until then, never overstate.
     fn report_stakes(&mut self) {
-        /// Above this many candidate hotkeys, index the pools by hotkey
-        /// first (see below).
-        const HELD_INDEX_FROM: usize = 64;
         if self.events.is_empty() {
             return;
         }
         let mut roots: BTreeSet<AccountId> = BTreeSet::new();
-        let mut hotkeys: BTreeSet<AccountId> = BTreeSet::new();
         let mut coldkeys: BTreeSet<(AccountId, u16)> = BTreeSet::new();
-        for (n, h) in self.touched.iter().copied() {
-            hotkeys.insert(h);
-            if n == 0 {
-                roots.insert(h);
+        let pools: BTreeSet<(u16, AccountId)> =
+            self.touched.union(&self.revalued).copied().collect();
+        for (n, h) in self.touched.iter() {
+            if *n == 0 {
+                roots.insert(*h);
             }
         }
         for (n, h) in self.revalued.iter().copied() {
@@ -693,18 +691,11 @@ impl Tx<'_> {
             }
         }
         coldkeys.extend(self.holders_changed.iter().map(|(n, _, c)| (*c, *n)));
-        for n in self.subnets.written_keys() {
-            let before = self.subnets.original(&n).map(|s| s.pool().price());
-            let after = self.subnet(n).map(|s| s.pool().price());
-            if before != after {
-                let staked = self.pools.keys_in((n, ID_MIN)..=(n, ID_MAX));
-                hotkeys.extend(staked.into_iter().map(|(_, h)| h));
-            }
-        }
 
         let mut report = StakeReport {
             root: Vec::new(),
-            hotkey_total: Vec::new(),
+            hotkey_alpha: Vec::new(),
+            prices: Vec::new(),
             coldkey_alpha: Vec::new(),
         };
         for h in roots {
@@ -713,53 +704,18 @@ impl Tx<'_> {
                 report.root.push((h, v));
             }
         }
-        if !hotkeys.is_empty() {
-            let prices: BTreeMap<u16, U96F32> = self
-                .netuids()
-                .into_iter()
-                .filter_map(|n| {
-                    self.subnet(n)
-                        .map(|s| (n, fx::from_u64f64(s.pool().price())))
-                })
-                .collect();
-            // Which subnets each hotkey holds a pool on. A block's coinbase
-            // moves every price, so every staked hotkey is a candidate:
-            // looking each up on every subnet is hotkeys × subnets lookups
-            // (4M a block at 128 × 256), one pass over the pool keys is
-            // one per pool. Subnets without a pool add 0 either way, and
-            // the netuids stay ascending, so the sums are the same.
-            let held: Option<BTreeMap<AccountId, Vec<u16>>> = (hotkeys.len() > HELD_INDEX_FROM)
-                .then(|| {
-                    let mut held: BTreeMap<AccountId, Vec<u16>> = BTreeMap::new();
-                    for (n, h) in self.pools.keys_in(..) {
-                        if hotkeys.contains(&h) {
-                            held.entry(h).or_default().push(n);
-                        }
-                    }
-                    held
-                });
-            for h in hotkeys {
-                let value_on = |total: u64, n: u16, price: U96F32| {
-                    let alpha = self.hotkey_alpha(n, &h);
-                    if alpha == 0 {
-                        return total;
-                    }
-                    total.saturating_add(fx::floor(fx::mul(fx::u96(alpha), price)))
-                };
-                let v = match &held {
-                    Some(held) => held.get(&h).map_or(0, |ns| {
-                        ns.iter().fold(0u64, |total, n| match prices.get(n) {
-                            Some(price) => value_on(total, *n, *price),
-                            None => total,
-                        })
-                    }),
-                    None => prices
-                        .iter()
-                        .fold(0u64, |total, (n, price)| value_on(total, *n, *price)),
-                };
-                if v != self.reported_hotkey_total.get(&h).copied().unwrap_or(0) {
-                    report.hotkey_total.push((h, v));
-                }
+        for (n, h) in pools {
+            let before = self.pools.original(&(n, h)).map_or(0, |p| p.value);
+            let after = self.hotkey_alpha(n, &h);
+            if before != after {
+                report.hotkey_alpha.push((h, n, after));
+            }
+        }
+        for n in self.subnets.written_keys() {
+            let before = self.subnets.original(&n).map(|s| s.pool().price());
+            let after = self.subnet(n).map(|s| s.pool().price());
+            if before != after {
+                report.prices.push((n, after.map_or(0, |p| p.to_bits())));
             }
         }
         for (c, n) in coldkeys {
@@ -774,7 +730,8 @@ impl Tx<'_> {
             }
         }
         let empty = report.root.is_empty()
-            && report.hotkey_total.is_empty()
+            && report.hotkey_alpha.is_empty()
+            && report.prices.is_empty()
             && report.coldkey_alpha.is_empty();
         if !empty {
             self.emit(AmmEvent::StakeReport(report));

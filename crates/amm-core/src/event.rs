@@ -9,7 +9,7 @@
 //!   [`StakeWeights`] (→ stake updates);
 //! - governance: [`SubnetOpened`] (→ the pool of its registration is open),
 //!   [`GovernanceStepRefused`] (→ its step failed), [`StakeReport`] (root
-//!   stakes, total hotkey stakes, coldkey alpha), [`CoinbaseRan`] (prices).
+//!   stakes, hotkey alpha and spot prices for total stakes, coldkey alpha), [`CoinbaseRan`] (prices).
 //!
 //! [`LockMirrored`], [`LockCleared`] and [`UnlockRateSet`] mirror
 //! governance's stake locks for the unstake guard (nobody consumes them);
@@ -142,20 +142,54 @@ pub struct StakeWeights {
     pub entries: Vec<(u16, AccountId, u64)>,
 }
 
-/// Stake figures for governance, after each decision that changed any:
-/// only the keys whose value changed (a key that fell to 0 is listed with 0
-/// and then forgotten), each list in key order.
+/// Stake figures for governance, after each decision that changed any.
+///
+/// v2 (this): the inputs of a hotkey's total stake value, not the value.
+/// Every block's coinbase moves every price, so the value of every staked
+/// hotkey changes every block; v1 reported each of them every block
+/// (32 768 values a block at 128 subnets × 256 uids, half the simulator's
+/// time). v2 reports the alpha of the pools that changed and the prices
+/// that moved, and governance computes `Σ_n floor(alpha_n · price_n)` when
+/// it checks a threshold: the same value from the same inputs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StakeReport {
-    /// (hotkey, TAO staked on root under it: `TotalHotkeyAlpha[h][0]`).
+    /// (hotkey, TAO staked on root under it: `TotalHotkeyAlpha[h][0]`),
+    /// only those that changed (a key that fell to 0 is listed with 0 and
+    /// then forgotten), in key order.
     pub root: Vec<(AccountId, u64)>,
-    /// (hotkey, total stake TAO value over all subnets, root included), as
-    /// the chain's `get_total_stake_for_hotkey` for `StakeThreshold`:
-    /// `Σ_n floor(TotalHotkeyAlpha[h][n] · spot price_n)` (U96F32, root 1).
-    pub hotkey_total: Vec<(AccountId, u64)>,
+    /// (hotkey, netuid, `TotalHotkeyAlpha[h][n]`) of every pool whose value
+    /// changed in the decision (0: the pool is gone), in (netuid, hotkey)
+    /// order. Root (netuid 0) included.
+    pub hotkey_alpha: Vec<(AccountId, u16, u64)>,
+    /// (netuid, spot price as U64F64 bits) of every subnet whose spot
+    /// price changed (0: the subnet is gone), in netuid order.
+    pub prices: Vec<(u16, u128)>,
     /// (coldkey, netuid, the coldkey's alpha on the subnet over all its
-    /// hotkeys).
+    /// hotkeys), only those that changed, in key order.
     pub coldkey_alpha: Vec<(AccountId, u16, u64)>,
+}
+
+/// `StakeReport` v1: hotkey totals as values. Upcast with the totals
+/// dropped (v2 has no place for a value without its inputs): a log of
+/// that era replays with governance's threshold inputs filled in by the
+/// amm's next reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeReportV1 {
+    pub root: Vec<(AccountId, u64)>,
+    /// (hotkey, `Σ_n floor(TotalHotkeyAlpha[h][n] · spot price_n)`).
+    pub hotkey_total: Vec<(AccountId, u64)>,
+    pub coldkey_alpha: Vec<(AccountId, u16, u64)>,
+}
+
+impl From<StakeReportV1> for StakeReport {
+    fn from(v1: StakeReportV1) -> Self {
+        StakeReport {
+            root: v1.root,
+            hotkey_alpha: Vec::new(),
+            prices: Vec::new(),
+            coldkey_alpha: v1.coldkey_alpha,
+        }
+    }
 }
 
 /// A registered subnet's pool is open (`OpenSubnet`): `tao` (the lock) and
@@ -507,6 +541,7 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("ParamSet", 1),
     ("RootClaimTypeSet", 1),
     ("StakeReport", 1),
+    ("StakeReport", 2),
     ("SubnetOpened", 1),
     ("SubnetClosed", 1),
     ("SubnetDissolved", 1),
@@ -599,7 +634,10 @@ impl VersionedEvent for AmmEvent {
     }
 
     fn version(&self) -> u16 {
-        1
+        match self {
+            AmmEvent::StakeReport(_) => 2,
+            _ => 1,
+        }
     }
 
     fn encode_payload(&self) -> Vec<u8> {
@@ -660,7 +698,8 @@ impl VersionedEvent for AmmEvent {
             ("NeuronSeen", 1) => AmmEvent::NeuronSeen(body(t, v, p)?),
             ("ParamSet", 1) => AmmEvent::ParamSet(body(t, v, p)?),
             ("RootClaimTypeSet", 1) => AmmEvent::RootClaimTypeSet(body(t, v, p)?),
-            ("StakeReport", 1) => AmmEvent::StakeReport(body(t, v, p)?),
+            ("StakeReport", 1) => AmmEvent::StakeReport(body::<StakeReportV1>(t, v, p)?.into()),
+            ("StakeReport", 2) => AmmEvent::StakeReport(body(t, v, p)?),
             ("SubnetOpened", 1) => AmmEvent::SubnetOpened(body(t, v, p)?),
             ("SubnetClosed", 1) => AmmEvent::SubnetClosed(body(t, v, p)?),
             ("SubnetDissolved", 1) => AmmEvent::SubnetDissolved(body(t, v, p)?),

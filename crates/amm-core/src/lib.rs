@@ -73,8 +73,9 @@ use aggregate::Aggregate;
 /// Version of the snapshot layout; bumped when the state's shape changes
 /// (2: subnet lifecycle fields and the stake figures reported to governance;
 /// 3: the mirrored stake locks and the unlock rate; 4: childkeys, childkey
-/// takes and `CKBurn`).
-pub const SNAPSHOT_VERSION: u16 = 6;
+/// takes and `CKBurn`; 7: the hotkey totals reported to governance are no
+/// longer kept, `StakeReport` v2 carries alpha and prices instead).
+pub const SNAPSHOT_VERSION: u16 = 7;
 
 impl Aggregate for Amm {
     const SERVICE: &'static str = "amm";

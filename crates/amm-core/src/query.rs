@@ -4,6 +4,7 @@
 use keys::AccountId;
 use pool::Mechanism;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::fx;
 use crate::state::{Amm, OpStatus, PotEntry, StakeLock, Tx};
@@ -200,6 +201,31 @@ impl Amm {
             .collect()
     }
 
+    /// Every staked hotkey's total stake value,
+    /// `Σ_n floor(TotalHotkeyAlpha[h][n] · spot price_n)` (U96F32, root at
+    /// 1), as the chain's `get_total_stake_for_hotkey`; hotkeys with a
+    /// value of 0 are left out. Governance computes the same from the
+    /// alpha and prices of the `StakeReport`s (`hotkey_total_stake`).
+    pub fn hotkey_totals(&self) -> BTreeMap<AccountId, u64> {
+        let prices: BTreeMap<u16, fixed::types::U96F32> = self
+            .subnets
+            .iter()
+            .map(|(n, s)| (*n, fx::from_u64f64(s.pool().price())))
+            .collect();
+        let mut totals: BTreeMap<AccountId, u64> = BTreeMap::new();
+        for ((n, h), p) in &self.pools {
+            let Some(price) = prices.get(n) else { continue };
+            if p.value == 0 {
+                continue;
+            }
+            let v = fx::floor(fx::mul(fx::u96(p.value), *price));
+            let t = totals.entry(*h).or_default();
+            *t = t.saturating_add(v);
+        }
+        totals.retain(|_, v| *v > 0);
+        totals
+    }
+
     /// A hotkey's stake on root (TAO, the stable pool).
     pub fn hotkey_root_stake(&self, hotkey: &AccountId) -> u64 {
         self.pools.get(&(0, *hotkey)).map_or(0, |p| p.value)
@@ -212,15 +238,15 @@ impl Amm {
             .collect()
     }
 
-    /// A coldkey's positions with their TAO value at spot, its locked and
-    /// available alpha per subnet, and its claimable root dividends.
-    pub fn portfolio(&self, coldkey: &AccountId) -> Portfolio {
-        let tx = Tx::new(self);
-        let mut positions = Vec::new();
-        let mut claimable = Vec::new();
-        let mut total = 0u64;
+    /// A coldkey's positions as (netuid, hotkey, alpha, TAO value at spot,
+    /// floored), the values as [`Amm::portfolio`] gives them, without its
+    /// per-position lock figures (which cost a pass over the coldkey's
+    /// positions each: quadratic for a coldkey behind thousands of
+    /// hotkeys).
+    pub fn position_values(&self, coldkey: &AccountId) -> Vec<(u16, AccountId, u64, u64)> {
+        let mut out = Vec::new();
         for (n, h) in self.positions.get(coldkey).into_iter().flatten() {
-            let alpha = tx.stake_of(*n, h, coldkey);
+            let alpha = self.stake(*n, h, coldkey);
             let price = self
                 .subnets
                 .get(n)
@@ -230,20 +256,33 @@ impl Amm {
                 price,
                 pool::fixed64::from_u64(alpha),
             ));
+            out.push((*n, *h, alpha, tao_value));
+        }
+        out
+    }
+
+    /// A coldkey's positions with their TAO value at spot, its locked and
+    /// available alpha per subnet, and its claimable root dividends.
+    pub fn portfolio(&self, coldkey: &AccountId) -> Portfolio {
+        let tx = Tx::new(self);
+        let mut positions = Vec::new();
+        let mut claimable = Vec::new();
+        let mut total = 0u64;
+        for (n, h, alpha, tao_value) in self.position_values(coldkey) {
             total = total.saturating_add(tao_value);
             positions.push(Position {
-                netuid: *n,
-                hotkey: *h,
+                netuid: n,
+                hotkey: h,
                 alpha,
                 tao_value,
-                locked: tx.locked_alpha(coldkey, *n),
-                available: tx.available_alpha(coldkey, *n),
+                locked: tx.locked_alpha(coldkey, n),
+                available: tx.available_alpha(coldkey, n),
             });
-            if *n == 0 {
-                for m in tx.rated_netuids(h) {
-                    let owed = tx.owed(m, h, coldkey);
+            if n == 0 {
+                for m in tx.rated_netuids(&h) {
+                    let owed = tx.owed(m, &h, coldkey);
                     if owed > 0 {
-                        claimable.push((m, *h, owed));
+                        claimable.push((m, h, owed));
                     }
                 }
             }

@@ -78,7 +78,11 @@ pub struct Subnet {
     /// Root dividends credited to `RootClaimable` and not yet claimed.
     pub root_owed: u64,
     /// Hotkeys holding a uid here (genesis neurons and `NeuronRegistered`).
-    pub neurons: BTreeSet<AccountId>,
+    /// A persistent set: a decision's copy-on-write layer clones the
+    /// subnet on its first write (every block's coinbase writes every
+    /// subnet), and cloning this is then O(1) instead of copying every
+    /// hotkey; it serialises as a `BTreeSet` would (same digests).
+    pub neurons: imbl::OrdSet<AccountId>,
     pub tempo: u16,
     /// `SubnetLocked`: the registration lock that opened the pool (0 for
     /// genesis subnets).
@@ -215,8 +219,10 @@ pub struct Amm {
     pub hotkeys: BTreeMap<AccountId, HotkeyInfo>,
     /// Share pools by (netuid, hotkey); holders are coldkeys.
     pub pools: BTreeMap<(u16, AccountId), SharePool<AccountId>>,
-    /// Index: coldkey → its (netuid, hotkey) positions.
-    pub positions: BTreeMap<AccountId, BTreeSet<(u16, AccountId)>>,
+    /// Index: coldkey → its (netuid, hotkey) positions. Persistent sets,
+    /// as `Subnet::neurons`: a coldkey behind thousands of hotkeys is not
+    /// copied whole on each decision that adds one.
+    pub positions: BTreeMap<AccountId, imbl::OrdSet<(u16, AccountId)>>,
     /// Pending pots FIFO by (netuid, block).
     pub pots: BTreeMap<(u16, u64), PotEntry>,
     /// `RootClaimable[hotkey][netuid]` (I96F32 bits).
@@ -229,8 +235,6 @@ pub struct Amm {
     pub reported: BTreeMap<(u16, AccountId), u64>,
     /// Root stakes last sent to governance (`StakeReport::root`), non-zero.
     pub reported_root: BTreeMap<AccountId, u64>,
-    /// Total hotkey stakes last sent to governance, non-zero.
-    pub reported_hotkey_total: BTreeMap<AccountId, u64>,
     /// Coldkey alpha per subnet last sent to governance, non-zero.
     pub reported_coldkey_alpha: BTreeMap<(AccountId, u16), u64>,
     /// Governance's stake locks by (netuid, coldkey) (`SetLock`).
@@ -281,7 +285,6 @@ impl Default for Amm {
             ops: BTreeMap::new(),
             reported: BTreeMap::new(),
             reported_root: BTreeMap::new(),
-            reported_hotkey_total: BTreeMap::new(),
             reported_coldkey_alpha: BTreeMap::new(),
             locks: BTreeMap::new(),
             unlock_rate: default_unlock_rate(),
@@ -403,7 +406,7 @@ pub(crate) struct Changes {
     subnets: Diff<u16, Subnet>,
     hotkeys: Diff<AccountId, HotkeyInfo>,
     pools: Diff<(u16, AccountId), SharePool<AccountId>>,
-    positions: Diff<AccountId, BTreeSet<(u16, AccountId)>>,
+    positions: Diff<AccountId, imbl::OrdSet<(u16, AccountId)>>,
     pots: Diff<(u16, u64), PotEntry>,
     root_claimable: Diff<(AccountId, u16), i128>,
     root_claimed: Diff<(u16, AccountId, AccountId), u128>,
@@ -411,7 +414,6 @@ pub(crate) struct Changes {
     ops: Diff<String, OpStatus>,
     reported: Diff<(u16, AccountId), u64>,
     reported_root: Diff<AccountId, u64>,
-    reported_hotkey_total: Diff<AccountId, u64>,
     reported_coldkey_alpha: Diff<(AccountId, u16), u64>,
     locks: Diff<(u16, AccountId), StakeLock>,
     unlock_rate: u64,
@@ -434,7 +436,7 @@ pub struct Tx<'a> {
     pub subnets: Layer<'a, u16, Subnet>,
     pub hotkeys: Layer<'a, AccountId, HotkeyInfo>,
     pub pools: Layer<'a, (u16, AccountId), SharePool<AccountId>>,
-    pub positions: Layer<'a, AccountId, BTreeSet<(u16, AccountId)>>,
+    pub positions: Layer<'a, AccountId, imbl::OrdSet<(u16, AccountId)>>,
     pub pots: Layer<'a, (u16, u64), PotEntry>,
     pub root_claimable: Layer<'a, (AccountId, u16), i128>,
     pub root_claimed: Layer<'a, (u16, AccountId, AccountId), u128>,
@@ -442,7 +444,6 @@ pub struct Tx<'a> {
     pub ops: Layer<'a, String, OpStatus>,
     pub reported: Layer<'a, (u16, AccountId), u64>,
     pub reported_root: Layer<'a, AccountId, u64>,
-    pub reported_hotkey_total: Layer<'a, AccountId, u64>,
     pub reported_coldkey_alpha: Layer<'a, (AccountId, u16), u64>,
     pub locks: Layer<'a, (u16, AccountId), StakeLock>,
     pub unlock_rate: u64,
@@ -488,7 +489,6 @@ impl<'a> Tx<'a> {
             ops: Layer::new(&base.ops),
             reported: Layer::new(&base.reported),
             reported_root: Layer::new(&base.reported_root),
-            reported_hotkey_total: Layer::new(&base.reported_hotkey_total),
             reported_coldkey_alpha: Layer::new(&base.reported_coldkey_alpha),
             locks: Layer::new(&base.locks),
             unlock_rate: base.unlock_rate,
@@ -526,7 +526,6 @@ impl<'a> Tx<'a> {
             ops: self.ops.diff,
             reported: self.reported.diff,
             reported_root: self.reported_root.diff,
-            reported_hotkey_total: self.reported_hotkey_total.diff,
             reported_coldkey_alpha: self.reported_coldkey_alpha.diff,
             locks: self.locks.diff,
             unlock_rate: self.unlock_rate,
@@ -686,7 +685,7 @@ impl<'a> Tx<'a> {
         }
         self.holders_changed.insert((netuid, hotkey, coldkey));
         self.positions
-            .or_insert_with(coldkey, BTreeSet::new)
+            .or_insert_with(coldkey, imbl::OrdSet::new)
             .insert((netuid, hotkey));
         self.touched.insert((netuid, hotkey));
     }
@@ -961,9 +960,6 @@ impl<'a> Tx<'a> {
                 for (h, v) in &r.root {
                     put(&mut self.reported_root, *h, *v);
                 }
-                for (h, v) in &r.hotkey_total {
-                    put(&mut self.reported_hotkey_total, *h, *v);
-                }
                 for (c, n, v) in &r.coldkey_alpha {
                     put(&mut self.reported_coldkey_alpha, (*c, *n), *v);
                 }
@@ -1084,7 +1080,7 @@ impl<'a> Tx<'a> {
             recycled_alpha: 0,
             dust: 0,
             root_owed: 0,
-            neurons: BTreeSet::from([o.owner_hotkey]),
+            neurons: imbl::OrdSet::unit(o.owner_hotkey),
             tempo: 360,
             locked: o.tao,
             registered_at: o.block,
@@ -1226,7 +1222,7 @@ impl<'a> Tx<'a> {
             recycled_alpha: 0,
             dust: 0,
             root_owed: 0,
-            neurons: BTreeSet::new(),
+            neurons: imbl::OrdSet::new(),
             tempo: 0,
             locked: 0,
             registered_at: 0,
@@ -1238,7 +1234,7 @@ impl<'a> Tx<'a> {
         };
         self.subnets.insert(0, root);
         for gs in &g.subnets {
-            let mut neurons = BTreeSet::new();
+            let mut neurons = imbl::OrdSet::new();
             for nn in &gs.neurons {
                 neurons.insert(nn.hotkey);
             }
@@ -1316,7 +1312,6 @@ impl Amm {
         commit_map(&mut self.ops, c.ops);
         commit_map(&mut self.reported, c.reported);
         commit_map(&mut self.reported_root, c.reported_root);
-        commit_map(&mut self.reported_hotkey_total, c.reported_hotkey_total);
         commit_map(&mut self.reported_coldkey_alpha, c.reported_coldkey_alpha);
         commit_map(&mut self.locks, c.locks);
         self.unlock_rate = c.unlock_rate;
@@ -1492,11 +1487,42 @@ impl Amm {
             return Err("unlock rate 0".into());
         }
         let zero = self.reported_root.values().any(|v| *v == 0)
-            || self.reported_hotkey_total.values().any(|v| *v == 0)
             || self.reported_coldkey_alpha.values().any(|v| *v == 0);
         if zero {
             return Err("a reported stake figure of 0 is kept".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod persistent_set_tests {
+    use super::*;
+
+    /// The persistent sets serialise exactly as the `BTreeSet`s they
+    /// replaced, so the state digest and snapshot bytes are unchanged.
+    #[test]
+    fn persistent_sets_serialise_as_btreesets() {
+        let keys: Vec<AccountId> = (0..300u16)
+            .map(|i| {
+                let mut b = [0u8; 32];
+                b[..2].copy_from_slice(&(i.wrapping_mul(7919)).to_be_bytes());
+                AccountId(b)
+            })
+            .collect();
+        let old: BTreeSet<AccountId> = keys.iter().copied().collect();
+        let new: imbl::OrdSet<AccountId> = keys.iter().copied().collect();
+        assert_eq!(
+            aggregate::canonical::digest(&old),
+            aggregate::canonical::digest(&new)
+        );
+        let old: BTreeMap<AccountId, BTreeSet<(u16, AccountId)>> =
+            [(keys[0], keys.iter().map(|k| (3, *k)).collect())].into();
+        let new: BTreeMap<AccountId, imbl::OrdSet<(u16, AccountId)>> =
+            [(keys[0], keys.iter().map(|k| (3, *k)).collect())].into();
+        assert_eq!(
+            aggregate::canonical::snapshot(1, &old),
+            aggregate::canonical::snapshot(1, &new)
+        );
     }
 }

@@ -610,5 +610,5 @@ fn dissolving_a_subnet_drops_its_childkeys() {
     }))
     .unwrap();
     assert!(h.amm.childkey_takes.is_empty());
-    assert_eq!(SNAPSHOT_VERSION, 6);
+    assert_eq!(SNAPSHOT_VERSION, 7);
 }

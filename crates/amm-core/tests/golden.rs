@@ -237,7 +237,8 @@ fn samples() -> Vec<AmmEvent> {
         }),
         AmmEvent::StakeReport(StakeReport {
             root: vec![(a(2), 5_000_000_000), (a(3), 0)],
-            hotkey_total: vec![(a(2), 7_499_000_000)],
+            hotkey_alpha: vec![(a(2), 0, 5_000_000_000), (a(2), 1, 2_499_000_000)],
+            prices: vec![(0, 1u128 << 64), (1, 1u128 << 63), (4, 0)],
             coldkey_alpha: vec![(a(1), 1, 4_998_000_000), (a(4), 3, 0)],
         }),
         AmmEvent::SubnetOpened(SubnetOpened {
@@ -355,9 +356,20 @@ fn _every_variant_needs_a_sample(e: &AmmEvent) {
     }
 }
 
-/// Historical versions: none yet (every type is at v1).
+/// Historical versions: `StakeReport` v1 carried hotkey totals as values
+/// (upcast with them dropped, see `StakeReportV1`).
 fn historical() -> Vec<(&'static str, u16, AmmEvent, Vec<u8>)> {
-    Vec::new()
+    let v1 = StakeReportV1 {
+        root: vec![(a(2), 5_000_000_000), (a(3), 0)],
+        hotkey_total: vec![(a(2), 7_499_000_000)],
+        coldkey_alpha: vec![(a(1), 1, 4_998_000_000), (a(4), 3, 0)],
+    };
+    vec![(
+        "StakeReport",
+        1,
+        AmmEvent::StakeReport(v1.clone().into()),
+        envelope::codec::encode(&v1),
+    )]
 }
 
 fn golden() -> Golden<AmmEvent> {

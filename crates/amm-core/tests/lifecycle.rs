@@ -131,8 +131,19 @@ fn open_subnet_starts_at_the_median_price_with_subtoken_and_emission_off() {
             block: 77,
         })
     );
-    // The owner hotkey has no stake anywhere: no weight, no report.
-    assert_eq!(ev.len(), 1);
+    // The owner hotkey has no stake anywhere: no weight; only the new
+    // subnet's price is reported (governance values stakes from it).
+    assert_eq!(ev.len(), 2);
+    let price = h.amm.subnets[&4].pool().price().to_bits();
+    assert_eq!(
+        stake_report(&ev).expect("a price report"),
+        StakeReport {
+            root: vec![],
+            hotkey_alpha: vec![],
+            prices: vec![(4, price)],
+            coldkey_alpha: vec![],
+        }
+    );
     let s = h.amm.subnet_summary(4).unwrap();
     assert!(!s.started && !s.emitting && !s.subtoken_enabled && !s.emission_enabled);
     assert_eq!((s.locked, s.registered_at), (500 * TAO, 77));
@@ -414,12 +425,21 @@ fn close_subnet_removes_a_pool_that_never_started() {
             netuid: 4,
         }))
         .unwrap();
+    // The subnet's price is gone too (0 in the report: governance forgets it).
     assert_eq!(
         ev,
-        vec![AmmEvent::SubnetClosed(SubnetClosed {
-            op: "reg-4".into(),
-            netuid: 4,
-        })]
+        vec![
+            AmmEvent::SubnetClosed(SubnetClosed {
+                op: "reg-4".into(),
+                netuid: 4,
+            }),
+            AmmEvent::StakeReport(StakeReport {
+                root: vec![],
+                hotkey_alpha: vec![],
+                prices: vec![(4, 0)],
+                coldkey_alpha: vec![],
+            })
+        ]
     );
     assert!(h.amm.subnet_summary(4).is_none());
     assert_eq!(h.amm.totals().total_stake, 7_000 * TAO);
@@ -771,7 +791,15 @@ fn registration_burn_buys_alpha_with_the_fee_and_burns_it() {
         h.amm.subnet_summary(1).unwrap().registration_burned_alpha,
         b.alpha_burned
     );
-    assert_eq!(ev.len(), 2, "no stake changed: no weights, no report");
+    // No stake changed: no weights; the burn's swap moved the price, which
+    // is all the report says.
+    assert_eq!(ev.len(), 3, "{ev:?}");
+    let r = stake_report(&ev).expect("a price report");
+    assert!(r.hotkey_alpha.is_empty() && r.root.is_empty() && r.coldkey_alpha.is_empty());
+    assert_eq!(
+        r.prices,
+        vec![(1, h.amm.subnets[&1].pool().price().to_bits())]
+    );
     h.check();
     h.check_replay();
 }
@@ -916,7 +944,8 @@ fn set_owner_changes_who_gets_the_owner_cut() {
 #[test]
 fn the_stake_report_lists_what_changed() {
     let mut h = three_subnets();
-    // A root stake: root, total and coldkey alpha change.
+    // A root stake: root, the hotkey's root alpha and coldkey alpha
+    // change; root's price (1, the stable pool) does not.
     let ev = h.stake(ALICE, ALICE_HK, 0, 10 * TAO).unwrap();
     let r = stake_report(&ev).expect("report");
     let root = h.amm.stake(0, &a(ALICE_HK), &a(ALICE));
@@ -924,29 +953,39 @@ fn the_stake_report_lists_what_changed() {
         r,
         StakeReport {
             root: vec![(a(ALICE_HK), root)],
-            hotkey_total: vec![(a(ALICE_HK), root)],
+            hotkey_alpha: vec![(a(ALICE_HK), 0, root)],
+            prices: vec![],
             coldkey_alpha: vec![(a(ALICE), 0, root)],
         }
     );
-    // Bob stakes on Alice's hotkey on subnet 2 (price 2): no root change.
+    // Bob stakes on Alice's hotkey on subnet 2 (price 2): no root change;
+    // the pool's alpha and subnet 2's new price are reported, from which
+    // governance values the hotkey as the amm does.
     let ev = h.stake(BOB, ALICE_HK, 2, 10 * TAO).unwrap();
     let r = stake_report(&ev).expect("report");
     assert!(r.root.is_empty());
     let alpha = h.amm.stake(2, &a(ALICE_HK), &a(BOB));
-    let price = fixed::types::U96F32::saturating_from_num(h.amm.subnets[&2].pool().price());
-    let value = (fixed::types::U96F32::from_num(alpha) * price).to_num::<u64>();
-    assert_eq!(r.hotkey_total, vec![(a(ALICE_HK), root + value)]);
+    let price = h.amm.subnets[&2].pool().price();
+    assert_eq!(r.hotkey_alpha, vec![(a(ALICE_HK), 2, alpha)]);
+    assert_eq!(r.prices, vec![(2, price.to_bits())]);
     assert_eq!(r.coldkey_alpha, vec![(a(BOB), 2, alpha)]);
-    assert_eq!(h.amm.reported_hotkey_total[&a(ALICE_HK)], root + value);
-    // A second position of Bob on subnet 2 adds up over his hotkeys.
+    let price = fixed::types::U96F32::saturating_from_num(price);
+    let value = (fixed::types::U96F32::from_num(alpha) * price).to_num::<u64>();
+    assert_eq!(h.amm.hotkey_totals()[&a(ALICE_HK)], root + value);
+    // A second position of Bob on subnet 2 adds up over his hotkeys; only
+    // the new pool and the moved price are reported (Alice's hotkey is
+    // revalued from the price).
     let ev = h.stake(BOB, BOB_HK, 2, 5 * TAO).unwrap();
     let r = stake_report(&ev).expect("report");
     let total_bob = h.amm.stake(2, &a(ALICE_HK), &a(BOB)) + h.amm.stake(2, &a(BOB_HK), &a(BOB));
     assert_eq!(r.coldkey_alpha, vec![(a(BOB), 2, total_bob)]);
-    // The price of subnet 2 moved: Alice's hotkey total is reported again.
     assert_eq!(
-        r.hotkey_total.iter().map(|x| x.0).collect::<Vec<_>>(),
-        vec![a(ALICE_HK), a(BOB_HK)]
+        r.hotkey_alpha,
+        vec![(a(BOB_HK), 2, h.amm.stake(2, &a(BOB_HK), &a(BOB)))]
+    );
+    assert_eq!(
+        r.prices,
+        vec![(2, h.amm.subnets[&2].pool().price().to_bits())]
     );
     // Nothing changed: nothing reported.
     let ev = h

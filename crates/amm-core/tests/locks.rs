@@ -635,5 +635,5 @@ fn the_snapshot_keeps_locks_and_the_unlock_rate() {
         Amm::default().unlock_rate,
         governance_core::Config::default().unlock_rate
     );
-    assert_eq!(SNAPSHOT_VERSION, 6);
+    assert_eq!(SNAPSHOT_VERSION, 7);
 }

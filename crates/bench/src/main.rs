@@ -741,6 +741,7 @@ mod log_build {
             meta,
             dedup,
             checkpoint: None,
+            journal: None,
         }
     }
 

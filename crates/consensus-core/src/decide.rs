@@ -117,7 +117,7 @@ impl Consensus {
                     return Err(Rejection::BadOrigin);
                 }
                 let mut extra: BTreeMap<u16, u64> = BTreeMap::new();
-                let mut accrued = Vec::new();
+                let mut accrued: Vec<(u16, u64)> = Vec::new();
                 for (netuid, rao) in accruals {
                     let Some(s) = self.subnets.get(netuid) else {
                         continue;
@@ -130,16 +130,18 @@ impl Consensus {
                     s.pending_emission
                         .checked_add(*e)
                         .ok_or(Rejection::Overflow)?;
-                    accrued.push(ConsensusEvent::EmissionAccrued(EmissionAccrued {
-                        netuid: *netuid,
-                        rao: *rao,
-                    }));
+                    accrued.push((*netuid, *rao));
                 }
                 let mut events = self.observe_block(*height, &extra)?;
-                // BlockObserved first, then the accruals, then the epochs:
-                // evolve adds the accruals before an EpochRan drains them.
+                // BlockObserved first, then the accruals (one event for all
+                // subnets), then the epochs: evolve adds the accruals
+                // before an EpochRan drains them.
                 let rest = events.split_off(1);
-                events.extend(accrued);
+                if !accrued.is_empty() {
+                    events.push(ConsensusEvent::EmissionsAccrued(EmissionsAccrued {
+                        entries: accrued,
+                    }));
+                }
                 events.extend(rest);
                 Ok(events)
             }
@@ -153,17 +155,17 @@ impl Consensus {
                         latest.insert((*netuid, *hotkey), *stake);
                     }
                 }
-                Ok(latest
+                let entries: Vec<(u16, AccountId, u64)> = latest
                     .into_iter()
                     .filter(|((netuid, hotkey), stake)| self.stake_of(*netuid, hotkey) != *stake)
-                    .map(|((netuid, hotkey), stake)| {
-                        ConsensusEvent::StakeUpdated(StakeUpdated {
-                            netuid,
-                            hotkey,
-                            stake,
-                        })
-                    })
-                    .collect())
+                    .map(|((netuid, hotkey), stake)| (netuid, hotkey, stake))
+                    .collect();
+                if entries.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![ConsensusEvent::StakesUpdated(StakesUpdated {
+                    entries,
+                })])
             }
             CommandBody::CreateSubnet {
                 netuid,

@@ -39,6 +39,8 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("StepRefused", 1),
     ("SubnetDropped", 1),
     ("EpochScheduleChanged", 1),
+    ("EmissionsAccrued", 1),
+    ("StakesUpdated", 1),
 ];
 
 /// The consensus clock moved to `height`.
@@ -146,6 +148,23 @@ pub struct StakeUpdated {
 pub struct EmissionAccrued {
     pub netuid: u16,
     pub rao: u64,
+}
+
+/// A block's coinbase accruals, one event for all subnets: (netuid, rao)
+/// added to each subnet's pending epoch emission. One `EmissionAccrued`
+/// per subnet was 128 envelopes a block at 128 subnets (most of the
+/// simulator's events); the state change is the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmissionsAccrued {
+    pub entries: Vec<(u16, u64)>,
+}
+
+/// The stake weights of one `StakeUpdates` command that changed, as
+/// (netuid, hotkey, stake; 0 forgets it), in key order: one event instead
+/// of one `StakeUpdated` each (an epoch's payout changes a whole subnet's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakesUpdated {
+    pub entries: Vec<(u16, AccountId, u64)>,
 }
 
 /// A stored weight row (already max-upscaled; explicit zeros kept);
@@ -288,6 +307,8 @@ pub enum ConsensusEvent {
     StepRefused(StepRefused),
     SubnetDropped(SubnetDropped),
     EpochScheduleChanged(EpochScheduleChanged),
+    EmissionsAccrued(EmissionsAccrued),
+    StakesUpdated(StakesUpdated),
 }
 
 use envelope::codec::decode_body as body;
@@ -312,6 +333,8 @@ impl VersionedEvent for ConsensusEvent {
             ConsensusEvent::StepRefused(_) => "StepRefused",
             ConsensusEvent::SubnetDropped(_) => "SubnetDropped",
             ConsensusEvent::EpochScheduleChanged(_) => "EpochScheduleChanged",
+            ConsensusEvent::EmissionsAccrued(_) => "EmissionsAccrued",
+            ConsensusEvent::StakesUpdated(_) => "StakesUpdated",
         }
     }
 
@@ -341,6 +364,8 @@ impl VersionedEvent for ConsensusEvent {
             ConsensusEvent::StepRefused(e) => codec::encode(e),
             ConsensusEvent::SubnetDropped(e) => codec::encode(e),
             ConsensusEvent::EpochScheduleChanged(e) => codec::encode(e),
+            ConsensusEvent::EmissionsAccrued(e) => codec::encode(e),
+            ConsensusEvent::StakesUpdated(e) => codec::encode(e),
         }
     }
 
@@ -370,6 +395,8 @@ impl VersionedEvent for ConsensusEvent {
             ("StepRefused", 1) => ConsensusEvent::StepRefused(body(t, v, p)?),
             ("SubnetDropped", 1) => ConsensusEvent::SubnetDropped(body(t, v, p)?),
             ("EpochScheduleChanged", 1) => ConsensusEvent::EpochScheduleChanged(body(t, v, p)?),
+            ("EmissionsAccrued", 1) => ConsensusEvent::EmissionsAccrued(body(t, v, p)?),
+            ("StakesUpdated", 1) => ConsensusEvent::StakesUpdated(body(t, v, p)?),
             _ => {
                 return Err(DecodeError::UnknownType {
                     event_type: t.to_owned(),

@@ -388,6 +388,22 @@ impl Consensus {
                     s.pending_emission = s.pending_emission.saturating_add(e.rao);
                 }
             }
+            ConsensusEvent::EmissionsAccrued(e) => {
+                for (netuid, rao) in &e.entries {
+                    if let Some(s) = self.subnets.get_mut(netuid) {
+                        s.pending_emission = s.pending_emission.saturating_add(*rao);
+                    }
+                }
+            }
+            ConsensusEvent::StakesUpdated(e) => {
+                for (netuid, hotkey, stake) in &e.entries {
+                    if *stake == 0 {
+                        self.stake.remove(&(*netuid, *hotkey));
+                    } else {
+                        self.stake.insert((*netuid, *hotkey), *stake);
+                    }
+                }
+            }
             ConsensusEvent::WeightsSet(e) => {
                 if let Some(n) = self
                     .subnets

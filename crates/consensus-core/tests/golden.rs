@@ -56,6 +56,12 @@ fn samples() -> Vec<ConsensusEvent> {
             netuid: 3,
             rao: 1_000_000_000,
         }),
+        ConsensusEvent::EmissionsAccrued(EmissionsAccrued {
+            entries: vec![(1, 7), (3, 1_000_000_000)],
+        }),
+        ConsensusEvent::StakesUpdated(StakesUpdated {
+            entries: vec![(3, a(3), 123_456_789), (3, a(4), 0)],
+        }),
         ConsensusEvent::WeightsSet(WeightsSet {
             netuid: 3,
             uid: 1,
@@ -137,6 +143,8 @@ fn _every_variant_needs_a_sample(e: &ConsensusEvent) {
         | ConsensusEvent::NeuronRegistered(_)
         | ConsensusEvent::StakeUpdated(_)
         | ConsensusEvent::EmissionAccrued(_)
+        | ConsensusEvent::EmissionsAccrued(_)
+        | ConsensusEvent::StakesUpdated(_)
         | ConsensusEvent::WeightsSet(_)
         | ConsensusEvent::WeightsCommitted(_)
         | ConsensusEvent::WeightsRevealed(_)

@@ -48,13 +48,17 @@ impl Command {
     }
 }
 
-/// A hotkey's stake as the amm reports it.
+/// A hotkey's stake as the amm reports it (its `StakeReport` v2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StakeReport {
     /// (hotkey, TAO staked on root under it).
     pub root: Vec<(AccountId, u64)>,
-    /// (hotkey, total stake TAO value over all subnets) for `StakeThreshold`.
-    pub hotkey_total: Vec<(AccountId, u64)>,
+    /// (hotkey, netuid, `TotalHotkeyAlpha`) of the pools that changed, for
+    /// `StakeThreshold` (0: the pool is gone).
+    pub hotkey_alpha: Vec<(AccountId, u16, u64)>,
+    /// (netuid, spot price as U64F64 bits) of the subnets whose price
+    /// moved (0: the subnet is gone).
+    pub prices: Vec<(u16, u128)>,
     /// (coldkey, netuid, alpha of the coldkey on the subnet over all its
     /// hotkeys) for locks.
     pub coldkey_alpha: Vec<(AccountId, u16, u64)>,

@@ -191,13 +191,15 @@ impl Governance {
             }
             C::Stakes(StakeReport {
                 root,
-                hotkey_total,
+                hotkey_alpha,
+                prices,
                 coldkey_alpha,
             }) => {
                 peer(origin, &[Peer::Amm])?;
                 Ok(vec![GovernanceEvent::StakesObserved(StakesObserved {
                     root: root.clone(),
-                    hotkey_total: hotkey_total.clone(),
+                    hotkey_alpha: hotkey_alpha.clone(),
+                    prices: prices.clone(),
                     coldkey_alpha: coldkey_alpha.clone(),
                 })])
             }
@@ -1062,8 +1064,7 @@ impl Governance {
         }
         if !children.is_empty()
             && hotkey != s.owner_hotkey
-            && self.hotkey_total_stake.get(&hotkey).copied().unwrap_or(0)
-                < self.config.stake_threshold
+            && self.hotkey_total_stake(&hotkey) < self.config.stake_threshold
         {
             return Err(R::NotEnoughStakeToSetChildkeys);
         }

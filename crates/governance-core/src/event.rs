@@ -75,11 +75,39 @@ pub struct EmissionRuleObserved {
     pub rule: crate::params::EmissionRule,
 }
 
+/// The amm's `StakeReport` (v2): root stakes, the alpha of the pools that
+/// changed and the spot prices that moved, coldkey alpha. Total hotkey
+/// stakes are computed from the alpha and prices when a threshold is
+/// checked (`Governance::hotkey_total_stake`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StakesObserved {
     pub root: Vec<(AccountId, u64)>,
+    /// (hotkey, netuid, alpha); 0 forgets the pool.
+    pub hotkey_alpha: Vec<(AccountId, u16, u64)>,
+    /// (netuid, spot price as U64F64 bits); 0 forgets the subnet.
+    pub prices: Vec<(u16, u128)>,
+    pub coldkey_alpha: Vec<(AccountId, u16, u64)>,
+}
+
+/// `StakesObserved` v1 carried total hotkey stakes as values; upcast with
+/// them dropped (v2 keeps the inputs, not the values), so a log of that
+/// era replays without threshold inputs until the amm's next reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakesObservedV1 {
+    pub root: Vec<(AccountId, u64)>,
     pub hotkey_total: Vec<(AccountId, u64)>,
     pub coldkey_alpha: Vec<(AccountId, u16, u64)>,
+}
+
+impl From<StakesObservedV1> for StakesObserved {
+    fn from(v1: StakesObservedV1) -> Self {
+        StakesObserved {
+            root: v1.root,
+            hotkey_alpha: Vec::new(),
+            prices: Vec::new(),
+            coldkey_alpha: v1.coldkey_alpha,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -415,7 +443,8 @@ pub struct AuthorityHandedOver {
 macro_rules! events {
     ($($name:ident),* $(,)?) => {
         /// Every (event type, version) the decoder accepts.
-        pub const EVENT_SCHEMA: &[(&str, u16)] = &[$((stringify!($name), 1)),*];
+        /// `StakesObserved` is at v2; every other type at v1.
+        pub const EVENT_SCHEMA: &[(&str, u16)] = &[$((stringify!($name), 1),)* ("StakesObserved", 2)];
 
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
         pub enum GovernanceEvent {
@@ -430,7 +459,10 @@ macro_rules! events {
             }
 
             fn version(&self) -> u16 {
-                1
+                match self {
+                    GovernanceEvent::StakesObserved(_) => 2,
+                    _ => 1,
+                }
             }
 
             fn encode_payload(&self) -> Vec<u8> {
@@ -446,6 +478,21 @@ macro_rules! events {
             ) -> Result<Self, DecodeError> {
                 use envelope::codec::decode_body as body;
                 let (t, v, p) = (event_type, version, payload);
+                match (t, v) {
+                    ("StakesObserved", 1) => {
+                        return Ok(GovernanceEvent::StakesObserved(
+                            body::<StakesObservedV1>(t, v, p)?.into(),
+                        ))
+                    }
+                    ("StakesObserved", 2) => return Ok(GovernanceEvent::StakesObserved(body(t, v, p)?)),
+                    ("StakesObserved", _) => {
+                        return Err(DecodeError::UnknownType {
+                            event_type: t.to_owned(),
+                            version: v,
+                        })
+                    }
+                    _ => {}
+                }
                 $(
                     if t == stringify!($name) && v == 1 {
                         return Ok(GovernanceEvent::$name(body(t, v, p)?));

@@ -79,8 +79,9 @@ pub use state::{
 
 use aggregate::Aggregate;
 
-/// Version of the snapshot layout; bumped when the state's shape changes.
-pub const SNAPSHOT_VERSION: u16 = 2;
+/// Version of the snapshot layout; bumped when the state's shape changes
+/// (3: hotkey alpha and spot prices instead of hotkey total stakes).
+pub const SNAPSHOT_VERSION: u16 = 3;
 
 impl Aggregate for Governance {
     const SERVICE: &'static str = "governance";

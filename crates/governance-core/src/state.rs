@@ -233,7 +233,12 @@ pub struct Governance {
     pub hotkey_owner: BTreeMap<AccountId, AccountId>,
     pub root: Root,
     pub root_stake: BTreeMap<AccountId, u64>,
-    pub hotkey_total_stake: BTreeMap<AccountId, u64>,
+    /// `TotalHotkeyAlpha` by (hotkey, netuid), as the amm reports it
+    /// (non-zero).
+    pub hotkey_alpha: BTreeMap<(AccountId, u16), u64>,
+    /// Spot prices (U64F64 bits) by netuid, as the amm reports them
+    /// (non-zero).
+    pub spot_prices: BTreeMap<u16, u128>,
     pub coldkey_alpha: BTreeMap<(AccountId, u16), u64>,
     pub delegates: BTreeMap<AccountId, Delegate>,
     pub children: BTreeMap<(AccountId, u16), Vec<(u64, AccountId)>>,
@@ -253,6 +258,29 @@ pub struct Governance {
 impl Governance {
     pub fn height(&self) -> u64 {
         self.height
+    }
+
+    /// A hotkey's total stake value over all subnets, root included, as the
+    /// chain's `get_total_stake_for_hotkey` (for `StakeThreshold`):
+    /// `Σ_n floor(TotalHotkeyAlpha[h][n] · spot price_n)` in U96F32, from
+    /// the alpha and prices the amm reported: the same inputs and the same
+    /// arithmetic as the amm's `hotkey_totals`, so the same value.
+    pub fn hotkey_total_stake(&self, hotkey: &AccountId) -> u64 {
+        use fixed::types::{U64F64, U96F32};
+        let lo = (*hotkey, 0u16);
+        let hi = (*hotkey, u16::MAX);
+        self.hotkey_alpha
+            .range(lo..=hi)
+            .fold(0u64, |total, ((_, n), alpha)| {
+                let Some(bits) = self.spot_prices.get(n) else {
+                    return total;
+                };
+                let price = U96F32::saturating_from_num(U64F64::from_bits(*bits));
+                let value = U96F32::from_num(*alpha)
+                    .saturating_mul(price)
+                    .saturating_to_num::<u64>();
+                total.saturating_add(value)
+            })
     }
 
     /// Where the subnet or neuron registration `op` stands; `None` for an
@@ -503,9 +531,16 @@ impl Governance {
             E::StakesObserved(e) => {
                 put_all(&mut self.root_stake, e.root.iter().map(|(h, v)| (*h, *v)));
                 put_all(
-                    &mut self.hotkey_total_stake,
-                    e.hotkey_total.iter().map(|(h, v)| (*h, *v)),
+                    &mut self.hotkey_alpha,
+                    e.hotkey_alpha.iter().map(|(h, n, v)| ((*h, *n), *v)),
                 );
+                for (n, bits) in &e.prices {
+                    if *bits == 0 {
+                        self.spot_prices.remove(n);
+                    } else {
+                        self.spot_prices.insert(*n, *bits);
+                    }
+                }
                 put_all(
                     &mut self.coldkey_alpha,
                     e.coldkey_alpha.iter().map(|(c, n, v)| ((*c, *n), *v)),

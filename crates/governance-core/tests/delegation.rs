@@ -223,7 +223,9 @@ fn set_children_errors() {
     run(
         &mut s,
         [stakes(StakeReport {
-            hotkey_total: vec![(hk(2), 1_000)],
+            // 1 000 alpha on root at a price of 1: a total stake of 1 000.
+            hotkey_alpha: vec![(hk(2), 0, 1_000)],
+            prices: vec![(0, 1u128 << 64)],
             ..StakeReport::default()
         })],
     );

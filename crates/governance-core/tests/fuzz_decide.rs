@@ -43,7 +43,8 @@ fn base() -> (Governance, Vec<GovernanceEvent>) {
     }
     cmds.push(stakes(StakeReport {
         root: (1..=4u8).map(|i| (hk(i), u64::from(i) * TAO)).collect(),
-        hotkey_total: vec![(hk(2), 5 * TAO), (hk(3), TAO)],
+        hotkey_alpha: vec![(hk(2), 0, 5 * TAO), (hk(3), 0, TAO)],
+        prices: vec![(0, 1u128 << 64)],
         coldkey_alpha: vec![(ck(2), 1, 4 * TAO), (ck(3), 1, TAO)],
     }));
     for i in 1..=3u8 {
@@ -115,7 +116,8 @@ fn seeds(s: &Governance) -> Vec<Command> {
         }),
         stakes(StakeReport {
             root: vec![(hk(5), 9 * TAO)],
-            hotkey_total: vec![(hk(1), TAO)],
+            hotkey_alpha: vec![(hk(1), 1, TAO)],
+            prices: vec![(1, 1u128 << 63)],
             coldkey_alpha: vec![(ck(2), 1, 0), (ck(4), 2, TAO)],
         }),
         consensus(CommandBody::EpochSchedule {

@@ -54,7 +54,8 @@ fn samples() -> Vec<GovernanceEvent> {
         }),
         E::StakesObserved(StakesObserved {
             root: vec![(a(4), 10)],
-            hotkey_total: vec![(a(4), 20)],
+            hotkey_alpha: vec![(a(4), 3, 20)],
+            prices: vec![(3, 1u128 << 63)],
             coldkey_alpha: vec![(a(5), 3, 30)],
         }),
         E::EpochScheduleObserved(EpochScheduleObserved {
@@ -325,8 +326,20 @@ fn _every_variant_needs_a_sample(e: &GovernanceEvent) {
 }
 
 /// Historical versions: none yet (every type is at v1).
+/// Historical versions: `StakesObserved` v1 carried hotkey totals (upcast
+/// with them dropped, see `StakesObservedV1`).
 fn historical() -> Vec<(&'static str, u16, GovernanceEvent, Vec<u8>)> {
-    Vec::new()
+    let v1 = StakesObservedV1 {
+        root: vec![(a(4), 10)],
+        hotkey_total: vec![(a(4), 20)],
+        coldkey_alpha: vec![(a(5), 3, 30)],
+    };
+    vec![(
+        "StakesObserved",
+        1,
+        GovernanceEvent::StakesObserved(v1.clone().into()),
+        envelope::codec::encode(&v1),
+    )]
 }
 
 fn golden() -> Golden<GovernanceEvent> {

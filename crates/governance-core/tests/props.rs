@@ -244,7 +244,8 @@ fn command(r: &Raw, height: u64) -> Command {
         Raw::RootRegister { key } => signed(ck(*key % 4), C::RootRegister { hotkey: hk(*key) }),
         Raw::Stakes { key, root, alpha } => stakes(StakeReport {
             root: vec![(hk(*key), *root)],
-            hotkey_total: vec![(hk(*key), *root)],
+            hotkey_alpha: vec![(hk(*key), 0, *root)],
+            prices: vec![(0, 1u128 << 64)],
             coldkey_alpha: vec![(ck(*key % 4), 1, *alpha), (ck(*key % 4), 2, *alpha / 2)],
         }),
         Raw::Take { key, take, up } => {

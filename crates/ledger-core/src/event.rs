@@ -18,6 +18,7 @@ use crate::genesis::Genesis;
 pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("GenesisApplied", 1),
     ("GenesisApplied", 2),
+    ("GenesisApplied", 3),
     ("BlockProduced", 1),
     ("CoinbaseRecycled", 1),
     ("CoinbaseClaimed", 1),
@@ -38,10 +39,25 @@ pub const EVENT_SCHEMA: &[(&str, u16)] = &[
     ("StepRejected", 1),
 ];
 
-/// Version 2: the genesis carries subnet custody.
+/// Version 2: the genesis carries subnet custody. Version 3: and the fee
+/// recipient (fee burning off).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisApplied {
     pub genesis: Genesis,
+}
+
+/// `GenesisApplied` as version 2 wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisAppliedV2 {
+    pub genesis: crate::genesis::GenesisV2,
+}
+
+impl From<GenesisAppliedV2> for GenesisApplied {
+    fn from(v2: GenesisAppliedV2) -> Self {
+        GenesisApplied {
+            genesis: v2.genesis.into(),
+        }
+    }
 }
 
 /// `GenesisApplied` as version 1 wrote it.
@@ -264,7 +280,8 @@ impl VersionedEvent for LedgerEvent {
 
     fn version(&self) -> u16 {
         match self {
-            LedgerEvent::Transferred(_) | LedgerEvent::GenesisApplied(_) => 2,
+            LedgerEvent::GenesisApplied(_) => 3,
+            LedgerEvent::Transferred(_) => 2,
             _ => 1,
         }
     }
@@ -298,7 +315,10 @@ impl VersionedEvent for LedgerEvent {
             ("GenesisApplied", 1) => {
                 LedgerEvent::GenesisApplied(body::<GenesisAppliedV1>(t, v, p)?.into())
             }
-            ("GenesisApplied", 2) => LedgerEvent::GenesisApplied(body(t, v, p)?),
+            ("GenesisApplied", 2) => {
+                LedgerEvent::GenesisApplied(body::<GenesisAppliedV2>(t, v, p)?.into())
+            }
+            ("GenesisApplied", 3) => LedgerEvent::GenesisApplied(body(t, v, p)?),
             ("BlockProduced", 1) => LedgerEvent::BlockProduced(body(t, v, p)?),
             ("CoinbaseRecycled", 1) => LedgerEvent::CoinbaseRecycled(body(t, v, p)?),
             ("CoinbaseClaimed", 1) => LedgerEvent::CoinbaseClaimed(body(t, v, p)?),

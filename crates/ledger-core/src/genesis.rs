@@ -19,7 +19,8 @@ pub const DEFAULT_BLOCK_TIME_MS: u64 = 12_000;
 /// Unclaimed coinbase credit survives this many further blocks.
 pub const DEFAULT_COINBASE_CLAIM_WINDOW: u64 = 1;
 
-/// Transaction fee parameters. Fees are burned (no block author in taonet).
+/// Transaction fee parameters. By default fees are burned (no block author
+/// in taonet; decision 0003): total issuance falls by each fee.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Fees {
@@ -27,6 +28,29 @@ pub struct Fees {
     pub per_weight_perbill: u64,
     /// Length fee per encoded byte of the command, in RAO.
     pub per_byte: u64,
+    /// Fee burning off: every fee is paid to this account instead (as the
+    /// chain pays its block author since March 2026), and issuance does not
+    /// fall. It must hold a genesis balance. Burned all the same: its own
+    /// fees, and a fee smaller than the existential deposit while its
+    /// account is reaped (it would open an account below the deposit).
+    pub recipient: Option<AccountId>,
+}
+
+/// `Fees` before the fee recipient (genesis v1 and v2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeesV1 {
+    pub per_weight_perbill: u64,
+    pub per_byte: u64,
+}
+
+impl From<FeesV1> for Fees {
+    fn from(v1: FeesV1) -> Self {
+        Fees {
+            per_weight_perbill: v1.per_weight_perbill,
+            per_byte: v1.per_byte,
+            recipient: None,
+        }
+    }
 }
 
 impl Default for Fees {
@@ -34,6 +58,7 @@ impl Default for Fees {
         Fees {
             per_weight_perbill: DEFAULT_PER_WEIGHT_PERBILL,
             per_byte: DEFAULT_PER_BYTE,
+            recipient: None,
         }
     }
 }
@@ -44,6 +69,7 @@ impl Fees {
         Fees {
             per_weight_perbill: 0,
             per_byte: 0,
+            recipient: None,
         }
     }
 }
@@ -160,6 +186,11 @@ impl Genesis {
                     format!("balances and custody exceed the total supply {TOTAL_SUPPLY}")
                 })?;
         }
+        if let Some(r) = self.fees.recipient {
+            if !seen.contains(&r) {
+                return Err(format!("the fee recipient {r} must hold a genesis balance"));
+            }
+        }
         Ok(())
     }
 
@@ -204,16 +235,17 @@ pub struct Params {
 pub struct GenesisV1 {
     pub balances: Vec<(AccountId, u64)>,
     pub existential_deposit: u64,
-    pub fees: Fees,
+    pub fees: FeesV1,
     pub admin: Option<AccountId>,
     pub services: Vec<AccountId>,
     pub clock: Clock,
     pub coinbase_claim_window: u64,
 }
 
-impl From<GenesisV1> for Genesis {
+/// v1 upcasts through v2 (no custody), so each version step is written once.
+impl From<GenesisV1> for GenesisV2 {
     fn from(v1: GenesisV1) -> Self {
-        Genesis {
+        GenesisV2 {
             balances: v1.balances,
             existential_deposit: v1.existential_deposit,
             fees: v1.fees,
@@ -222,6 +254,41 @@ impl From<GenesisV1> for Genesis {
             clock: v1.clock,
             coinbase_claim_window: v1.coinbase_claim_window,
             custody: Vec::new(),
+        }
+    }
+}
+
+impl From<GenesisV1> for Genesis {
+    fn from(v1: GenesisV1) -> Self {
+        GenesisV2::from(v1).into()
+    }
+}
+
+/// The genesis as `GenesisApplied` v2 carried it: with custody, without a
+/// fee recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisV2 {
+    pub balances: Vec<(AccountId, u64)>,
+    pub existential_deposit: u64,
+    pub fees: FeesV1,
+    pub admin: Option<AccountId>,
+    pub services: Vec<AccountId>,
+    pub clock: Clock,
+    pub coinbase_claim_window: u64,
+    pub custody: Vec<(u16, u64)>,
+}
+
+impl From<GenesisV2> for Genesis {
+    fn from(v2: GenesisV2) -> Self {
+        Genesis {
+            balances: v2.balances,
+            existential_deposit: v2.existential_deposit,
+            fees: v2.fees.into(),
+            admin: v2.admin,
+            services: v2.services,
+            clock: v2.clock,
+            coinbase_claim_window: v2.coinbase_claim_window,
+            custody: v2.custody,
         }
     }
 }

@@ -44,7 +44,8 @@ use aggregate::Aggregate;
 
 /// Version of the snapshot layout; bumped when the state's shape changes,
 /// so an old snapshot is refused (and the log replayed) instead of misread.
-pub const SNAPSHOT_VERSION: u16 = 1;
+/// (2: the fee recipient in the parameters.)
+pub const SNAPSHOT_VERSION: u16 = 2;
 
 impl Aggregate for Ledger {
     const SERVICE: &'static str = "ledger";

@@ -174,7 +174,25 @@ impl Ledger {
             LedgerEvent::Transferred(e) => {
                 sub_from(&mut self.balances, e.from, e.amount.saturating_add(e.fee));
                 add_to(&mut self.balances, e.to, e.amount);
-                self.total_issuance = self.total_issuance.saturating_sub(e.fee);
+                // Burned, or paid to the fee recipient (fee burning off) if
+                // it is not the payer and the fee leaves it a live account:
+                // decided from the state alone, so replay pays exactly as
+                // live did. (The payer's own fee is burned: its transfer
+                // may reap it in the same decision.)
+                let recipient = self.params.as_ref().and_then(|p| {
+                    let r = p.fees.recipient.filter(|r| *r != e.from)?;
+                    let after = self
+                        .balances
+                        .get(&r)
+                        .copied()
+                        .unwrap_or(0)
+                        .saturating_add(e.fee);
+                    (e.fee > 0 && after >= p.existential_deposit).then_some(r)
+                });
+                match recipient {
+                    Some(r) => add_to(&mut self.balances, r, e.fee),
+                    None => self.total_issuance = self.total_issuance.saturating_sub(e.fee),
+                }
             }
             LedgerEvent::AccountReaped(e) => {
                 self.balances.remove(&e.account);

@@ -13,7 +13,7 @@ use envelope::codec;
 use envelope::golden::Golden;
 use keys::AccountId;
 use ledger_core::event::*;
-use ledger_core::genesis::GenesisV1;
+use ledger_core::genesis::{FeesV1, GenesisV1, GenesisV2};
 use ledger_core::*;
 
 fn a(n: u8) -> AccountId {
@@ -32,7 +32,10 @@ fn samples() -> Vec<LedgerEvent> {
             genesis: Genesis {
                 balances: vec![(a(1), 1_000_000), (a(2), 2_000_000)],
                 existential_deposit: 500,
-                fees: Fees::default(),
+                fees: Fees {
+                    recipient: Some(a(2)),
+                    ..Fees::default()
+                },
                 admin: Some(a(0xAD)),
                 services: vec![a(0x5E)],
                 clock: Clock::Auto {
@@ -185,13 +188,20 @@ fn historical() -> Vec<(&'static str, u16, LedgerEvent, Vec<u8>)> {
     let v1_genesis = GenesisV1 {
         balances: vec![(a(1), 1_000_000), (a(2), 2_000_000)],
         existential_deposit: 500,
-        fees: Fees::default(),
+        fees: FeesV1 {
+            per_weight_perbill: ledger_core::genesis::DEFAULT_PER_WEIGHT_PERBILL,
+            per_byte: ledger_core::genesis::DEFAULT_PER_BYTE,
+        },
         admin: Some(a(0xAD)),
         services: vec![a(0x5E)],
         clock: Clock::Auto {
             block_time_ms: 12_000,
         },
         coinbase_claim_window: 1,
+    };
+    let v2_genesis = GenesisV2 {
+        custody: vec![(1, 1_000_000_000_000)],
+        ..v1_genesis.clone().into()
     };
     vec![
         (
@@ -202,6 +212,16 @@ fn historical() -> Vec<(&'static str, u16, LedgerEvent, Vec<u8>)> {
             }),
             codec::encode(&GenesisAppliedV1 {
                 genesis: v1_genesis,
+            }),
+        ),
+        (
+            "GenesisApplied",
+            2,
+            LedgerEvent::GenesisApplied(GenesisApplied {
+                genesis: v2_genesis.clone().into(),
+            }),
+            codec::encode(&GenesisAppliedV2 {
+                genesis: v2_genesis,
             }),
         ),
         (

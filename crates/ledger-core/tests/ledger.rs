@@ -311,18 +311,15 @@ fn emission_stops_near_the_cap() {
 
 // ---------------------------------------------------------------- transfers
 
-#[test]
-fn transfer_keep_alive_with_fees() {
-    let g = Genesis {
-        fees: Fees::default(),
-        ..std_genesis()
-    };
+/// Alice sends Carol 1 TAO with a 125-byte body under `g`'s fees: the
+/// ledger before, after, and the fee (100 125 RAO, checked against
+/// `Ledger::fee` and the event).
+fn alice_pays_carol_one_tao(g: Genesis) -> (Ledger, Ledger, u64) {
     let cmd = transfer(alice(), carol(), TAO, true).with_len(125);
-    let fee = TRANSFER_WEIGHT * 500_000 / 1_000_000_000 + 125;
-    assert_eq!(fee, 100_125);
+    let fee = 100_125;
     let before = given([genesis_applied(g.clone())]).ledger;
     assert_eq!(before.fee(&cmd), Ok(fee));
-    let l = given([genesis_applied(g)])
+    let after = given([genesis_applied(g)])
         .when(cmd)
         .then(&[LedgerEvent::Transferred(Transferred {
             from: alice(),
@@ -330,10 +327,70 @@ fn transfer_keep_alive_with_fees() {
             amount: TAO,
             fee,
         })]);
+    (before, after, fee)
+}
+
+#[test]
+fn transfer_keep_alive_with_fees() {
+    let g = Genesis {
+        fees: Fees::default(),
+        ..std_genesis()
+    };
+    let (before, l, fee) = alice_pays_carol_one_tao(g);
+    assert_eq!(fee, TRANSFER_WEIGHT * 500_000 / 1_000_000_000 + 125);
     assert_eq!(l.balance(&alice()), 99 * TAO - fee);
     assert_eq!(l.balance(&carol()), TAO);
     // The fee is burned: issuance falls by it.
     assert_eq!(l.total_issuance(), before.total_issuance() - fee);
+}
+
+/// Fee burning off: the genesis names a fee recipient, which is paid every
+/// fee but its own; issuance does not fall. A recipient without a genesis
+/// balance is refused.
+#[test]
+fn fees_go_to_the_recipient_when_burning_is_off() {
+    let g = Genesis {
+        fees: Fees {
+            recipient: Some(bob()),
+            ..Fees::default()
+        },
+        ..std_genesis()
+    };
+    let (before, l, fee) = alice_pays_carol_one_tao(g.clone());
+    assert_eq!(l.balance(&alice()), 99 * TAO - fee);
+    assert_eq!(l.balance(&bob()), 10 * TAO + fee, "the recipient is paid");
+    assert_eq!(
+        l.total_issuance(),
+        before.total_issuance(),
+        "nothing burned"
+    );
+    l.check_invariants().unwrap();
+
+    // The recipient empties its account, its own fee burned (reaped); the
+    // next fee (above the existential deposit) opens it again.
+    let all = l.balance(&bob()) - fee;
+    let l = given_state(l)
+        .when(transfer(bob(), carol(), all, false).with_len(125))
+        .then_ok()
+        .1;
+    assert_eq!(l.balance(&bob()), 0, "reaped");
+    let issuance = l.total_issuance();
+    let l = given_state(l)
+        .when(transfer(alice(), carol(), TAO, true).with_len(125))
+        .then_ok()
+        .1;
+    assert_eq!(l.balance(&bob()), fee);
+    assert_eq!(l.total_issuance(), issuance, "paid, not burned");
+    l.check_invariants().unwrap();
+
+    let bad = Genesis {
+        fees: Fees {
+            recipient: Some(carol()),
+            ..Fees::default()
+        },
+        ..std_genesis()
+    };
+    assert!(bad.validate().unwrap_err().contains("fee recipient"));
 }
 
 #[test]
@@ -346,6 +403,7 @@ fn keep_alive_refuses_to_reap() {
         fees: Fees {
             per_weight_perbill: 0,
             per_byte: 1,
+            recipient: None,
         },
         ..std_genesis()
     };
@@ -432,6 +490,7 @@ fn fee_overflow_is_a_rejection() {
         fees: Fees {
             per_weight_perbill: 0,
             per_byte: u64::MAX,
+            recipient: None,
         },
         ..std_genesis()
     };
@@ -442,6 +501,7 @@ fn fee_overflow_is_a_rejection() {
         fees: Fees {
             per_weight_perbill: 0,
             per_byte: u64::MAX,
+            recipient: None,
         },
         ..std_genesis()
     };

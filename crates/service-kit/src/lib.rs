@@ -18,6 +18,7 @@
 //! ahead of what is durable.
 
 pub mod follower;
+pub mod journal;
 pub mod runtime;
 pub mod shell;
 

@@ -28,6 +28,10 @@ pub struct Pending<C> {
     pub dedup: Option<Vec<u8>>,
     /// Checkpoint to store with the events (inbox position).
     pub checkpoint: Option<(String, u64)>,
+    /// A user command to record in the command journal
+    /// ([`crate::journal`]) with its outcome; `None` for foreign events,
+    /// ticks and start-up commands.
+    pub journal: Option<crate::journal::Draft>,
 }
 
 /// What happened to one [`Pending`].
@@ -286,6 +290,21 @@ where
                     continue;
                 }
             }
+            let draft = p.journal;
+            let decided_at = self.state.block();
+            let record = |outcome| {
+                draft.as_ref().map(|d| {
+                    crate::journal::Record {
+                        signer: d.signer,
+                        service_caller: d.service_caller,
+                        body: d.body.clone(),
+                        received_ms: d.received_ms,
+                        block: decided_at,
+                        outcome,
+                    }
+                    .encode()
+                })
+            };
             let Some(command) = p.command else {
                 // Only a checkpoint moves (a foreign event this core ignores):
                 // still one outcome per item, so callers can zip them.
@@ -311,6 +330,12 @@ where
                         next += 1;
                     }
                     let last = next - 1;
+                    batch
+                        .journal
+                        .extend(record(crate::journal::RecordedOutcome::Accepted {
+                            first_seq: first,
+                            last_seq: last,
+                        }));
                     if let Some(key) = p.dedup {
                         let rec = DedupRecord {
                             block,
@@ -328,7 +353,15 @@ where
                         events: json,
                     });
                 }
-                Err(r) => outcomes.push(Outcome::Rejected(r)),
+                Err(r) => {
+                    if let Some(rec) = record(crate::journal::RecordedOutcome::Rejected {
+                        code: crate::journal::rejection_code(&r),
+                    }) {
+                        batch.journal.push(rec);
+                        changed = true;
+                    }
+                    outcomes.push(Outcome::Rejected(r));
+                }
             }
         }
         if !changed {
@@ -404,6 +437,7 @@ mod tests {
             },
             dedup: None,
             checkpoint: cp.map(|s| ("inbox:x".to_string(), s)),
+            journal: None,
         }
     }
 
@@ -432,6 +466,83 @@ mod tests {
         assert!(matches!(&out[2], Outcome::Rejected(_)));
         assert!(matches!(&out[3], Outcome::Accepted { events, .. } if events.is_empty()));
         assert_eq!(store.checkpoint("inbox:x").unwrap(), Some(3));
+    }
+
+    fn user(command: FollowerCommand, id: &str) -> Pending<FollowerCommand> {
+        let alice = keys::Keypair::from_uri("//Alice").unwrap().public();
+        Pending {
+            dedup: Some(format!("cmd/{id}").into_bytes()),
+            journal: Some(crate::journal::Draft {
+                signer: alice,
+                service_caller: false,
+                body: format!(r#"{{"client":"t","id":"{id}","command":null}}"#),
+                received_ms: 9,
+            }),
+            ..item(Some(command), None)
+        }
+    }
+
+    fn journal(store: &Arc<dyn EventStore>) -> Vec<(String, crate::journal::RecordedOutcome, u64)> {
+        store
+            .journal(0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|(_, bytes)| {
+                let r = crate::journal::Record::decode(&bytes).unwrap();
+                (r.command_id().unwrap(), r.outcome, r.block)
+            })
+            .collect()
+    }
+
+    /// The journal keeps every decided user command once: accepted ones
+    /// with their events' sequences, refused ones with their code (and no
+    /// event, so the digest is unchanged), none for a retry of an applied
+    /// command, none for foreign or internal items.
+    #[test]
+    fn the_journal_records_each_decided_user_command_once() {
+        use crate::journal::RecordedOutcome as R;
+        let store: Arc<dyn EventStore> = Arc::new(store::mem::MemStore::new());
+        let mut rt = Runtime::<Follower<T>>::open(store.clone(), 0).unwrap();
+        rt.process(vec![
+            user(FollowerCommand::Observe { seq: 1, block: 3 }, "a"),
+            item(Some(FollowerCommand::Observe { seq: 2, block: 4 }), Some(1)),
+        ]);
+        let digest = rt.state().digest();
+        let out = rt.process(vec![
+            user(FollowerCommand::Unsupported, "b"),
+            user(FollowerCommand::Observe { seq: 1, block: 3 }, "a"),
+        ]);
+        assert!(matches!(out[0], Outcome::Rejected(_)));
+        assert!(matches!(out[1], Outcome::Duplicate { .. }));
+        assert_eq!(rt.state().digest(), digest, "a refusal changes no state");
+        assert_eq!(rt.last_seq(), 2);
+        let code = |r: &Outcome<_>| match r {
+            Outcome::Rejected(r) => crate::journal::rejection_code(r),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            journal(&store),
+            vec![
+                (
+                    "a".into(),
+                    R::Accepted {
+                        first_seq: 1,
+                        last_seq: 1
+                    },
+                    0
+                ),
+                (
+                    "b".into(),
+                    R::Rejected {
+                        code: code(&out[0])
+                    },
+                    4
+                ),
+            ]
+        );
+        // Replay ignores the journal.
+        let (state, _) = replay::<Follower<T>>(store.as_ref(), None, false).unwrap();
+        assert_eq!(state.digest(), digest);
     }
 
     /// A snapshot that no longer restores (an older state layout) is only

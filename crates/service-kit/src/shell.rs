@@ -341,6 +341,7 @@ pub async fn run<S: Service>(
                                 },
                                 dedup: None,
                                 checkpoint: Some((inbox_key(&source), seq)),
+                                journal: None,
                             });
                             consumed.push(Some((source, seq)));
                             replies.push(Box::new(move |o| {
@@ -364,6 +365,7 @@ pub async fn run<S: Service>(
                         meta,
                         dedup: None,
                         checkpoint: Some((inbox_key(&source), seq)),
+                        journal: None,
                     });
                     consumed.push(Some((source.clone(), seq)));
                     replies.push(Box::new(move |o| {
@@ -469,6 +471,7 @@ fn internal<C>(command: C, what: &str) -> Pending<C> {
         },
         dedup: None,
         checkpoint: None,
+        journal: None,
     }
 }
 
@@ -501,19 +504,26 @@ fn to_reply<R: Serialize + std::fmt::Display>(o: Outcome<R>) -> Reply {
 
 /// A rejection's code is its variant name (serde's external tagging).
 pub fn rejected<R: Serialize + std::fmt::Display>(r: &R) -> Reply {
-    let v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
-    let (code, detail) = match &v {
-        serde_json::Value::String(s) => (s.clone(), serde_json::Value::Null),
-        serde_json::Value::Object(m) if m.len() == 1 => {
-            let (k, d) = m.iter().next().expect("one entry");
-            (k.clone(), d.clone())
-        }
-        _ => ("Rejected".to_string(), v.clone()),
-    };
+    let (code, detail) = rejection_parts(r);
     Reply::Rejected {
         code,
         message: r.to_string(),
         detail,
+    }
+}
+
+/// A rejection's code (its variant name) and detail (the variant's fields),
+/// the one place that reads them off serde's external tagging: replies and
+/// the command journal both use it.
+pub fn rejection_parts<R: Serialize>(r: &R) -> (String, serde_json::Value) {
+    let v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
+    match v {
+        serde_json::Value::String(s) => (s, serde_json::Value::Null),
+        serde_json::Value::Object(m) if m.len() == 1 => {
+            let (k, d) = m.into_iter().next().expect("one entry");
+            (k, d)
+        }
+        v => ("Rejected".to_string(), v),
     }
 }
 
@@ -608,6 +618,12 @@ fn admit_verified<S: Service>(
             },
             dedup: Some(dedup),
             checkpoint: None,
+            journal: Some(crate::journal::Draft {
+                signer: signed.signer,
+                service_caller: matches!(caller, Caller::Service(_)),
+                body: signed.body.clone(),
+                received_ms: now_ms(),
+            }),
         },
         causation,
     ))

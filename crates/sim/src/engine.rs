@@ -19,17 +19,17 @@
 //! the scripted commands and agents of that block, again to quiescence.
 
 use crate::report::{Observer, Outcome};
-use crate::scenario::{Agent, Scenario, ServiceCommand};
+use crate::scenario::{derived_hotkey, hotkey_base, Agent, Scenario, ServiceCommand};
 use crate::SimError;
 use aggregate::Aggregate;
 use amm::AmmService;
 use consensus::ConsensusService;
 use envelope::{Envelope, EventMeta};
 use governance::GovernanceService;
-use keys::AccountId;
+use keys::{AccountId, Keypair};
 use ledger::LedgerService;
 use service_kit::{Caller, Cmd, Service};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// One core and the position of its log.
 struct Node<S: Service> {
@@ -58,7 +58,7 @@ impl<S: Service> Node<S> {
                 };
                 for ev in &events {
                     self.seq += 1;
-                    queue.push_back(Envelope::wrap(
+                    queue.push_back(Envelope::wrap_numbered(
                         <S::Core as Aggregate>::SERVICE,
                         self.seq,
                         ev,
@@ -103,19 +103,20 @@ impl<S: Service> Node<S> {
         wire: S::Wire,
         queue: &mut VecDeque<Envelope>,
         obs: &mut Observer,
-    ) {
+    ) -> Result<(), String> {
         let cmd = S::admit(Caller::User(signer), encoded_len, wire);
         let res = self.handle(&cmd, queue);
-        obs.command(<S::Core as Aggregate>::SERVICE, res.err().as_deref());
+        obs.command(
+            <S::Core as Aggregate>::SERVICE,
+            res.as_ref().err().map(String::as_str),
+        );
+        res
     }
 }
 
 /// A rejection's code as the shell reports it (its variant name).
-fn rejection_code<R: serde::Serialize + std::fmt::Display>(r: &R) -> String {
-    match service_kit::shell::rejected(r) {
-        bus::rpc::Reply::Rejected { code, .. } => code,
-        _ => "Rejected".into(),
-    }
+fn rejection_code<R: serde::Serialize>(r: &R) -> String {
+    service_kit::journal::rejection_code(r)
 }
 
 /// splitmix64: a tiny seeded generator whose sequence never changes with a
@@ -134,6 +135,20 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
+}
+
+/// What an agent remembers between blocks. The older agents read all
+/// they need off the cores' state; the registering ones count their own
+/// accepted registrations (that count is the next fresh hotkey's index,
+/// so a refused attempt retries the same hotkey).
+struct Memory {
+    /// `//<hotkey_prefix>`, for agents that derive hotkeys.
+    base: Option<Keypair>,
+    /// Registrations of this agent the cores accepted.
+    registered: u64,
+    /// The owner hotkeys of the subnets it registered (`subnet_owner`),
+    /// to find the ones waiting for its `StartCall`.
+    hotkeys: BTreeSet<AccountId>,
 }
 
 /// The whole network in one process.
@@ -179,19 +194,30 @@ impl Engine {
         }
     }
 
-    fn submit(&mut self, signer: AccountId, cmd: ServiceCommand) {
+    /// Admits and decides one user command; `Err(code)` if refused.
+    /// `encoded_len` is the signed body's length when known (a recorded
+    /// command); only the ledger charges by it.
+    fn submit(
+        &mut self,
+        signer: AccountId,
+        cmd: ServiceCommand,
+        encoded_len: Option<u32>,
+    ) -> Result<(), String> {
         let (q, o) = (&mut self.queue, &mut self.obs);
+        let len = encoded_len.unwrap_or(0);
         match cmd {
             ServiceCommand::Ledger(body) => {
                 // The ledger's length fee is per encoded byte of the signed
-                // body; the JSON of the command stands in for it.
-                let len = serde_json::to_vec(&body).map_or(0, |v| v.len());
-                let len = u32::try_from(len).unwrap_or(u32::MAX);
+                // body; without one, the JSON of the command stands in.
+                let len = encoded_len.unwrap_or_else(|| {
+                    let n = serde_json::to_vec(&body).map_or(0, |v| v.len());
+                    u32::try_from(n).unwrap_or(u32::MAX)
+                });
                 self.ledger.submit(signer, len, body, q, o)
             }
-            ServiceCommand::Consensus(body) => self.consensus.submit(signer, 0, body, q, o),
-            ServiceCommand::Amm(body) => self.amm.submit(signer, 0, body, q, o),
-            ServiceCommand::Governance(body) => self.governance.submit(signer, 0, body, q, o),
+            ServiceCommand::Consensus(body) => self.consensus.submit(signer, len, body, q, o),
+            ServiceCommand::Amm(body) => self.amm.submit(signer, len, body, q, o),
+            ServiceCommand::Governance(body) => self.governance.submit(signer, len, body, q, o),
         }
     }
 
@@ -202,6 +228,7 @@ impl Engine {
         agent: &Agent,
         block: u64,
         rng: &mut Rng,
+        memory: &Memory,
     ) -> Option<(AccountId, ServiceCommand)> {
         match agent {
             Agent::Staker {
@@ -340,7 +367,85 @@ impl Engine {
                     ServiceCommand::Amm(amm_core::CommandBody::SetRootWeights { weights }),
                 ))
             }
+            Agent::SubnetOwner {
+                coldkey,
+                every,
+                count,
+                max_lock_rao,
+                start_call,
+                ..
+            } => {
+                if *start_call {
+                    if let Some(netuid) = self.startable(coldkey, &memory.hotkeys) {
+                        return Some((
+                            *coldkey,
+                            ServiceCommand::Governance(governance_core::CommandBody::StartCall {
+                                netuid,
+                            }),
+                        ));
+                    }
+                }
+                if !block.is_multiple_of(*every) || memory.registered >= *count {
+                    return None;
+                }
+                let hotkey = derived_hotkey(memory.base.as_ref()?, memory.registered);
+                Some((
+                    *coldkey,
+                    ServiceCommand::Governance(governance_core::CommandBody::RegisterNetwork {
+                        op: format!("sim/{i}/{block}"),
+                        hotkey,
+                        identity: None,
+                        max_lock_cost: *max_lock_rao,
+                    }),
+                ))
+            }
+            Agent::Registrant {
+                coldkey,
+                netuid,
+                every,
+                count,
+                max_burn_rao,
+                ..
+            } => {
+                if !block.is_multiple_of(*every) || count.is_some_and(|c| memory.registered >= c) {
+                    return None;
+                }
+                if let Some(max) = max_burn_rao {
+                    // The price a user reads off the chain before paying.
+                    let burn = self.governance.core.burn(*netuid)?;
+                    if burn > *max {
+                        return None;
+                    }
+                }
+                let hotkey = derived_hotkey(memory.base.as_ref()?, memory.registered);
+                Some((
+                    *coldkey,
+                    ServiceCommand::Governance(governance_core::CommandBody::BurnedRegister {
+                        op: format!("sim/{i}/{block}"),
+                        netuid: *netuid,
+                        hotkey,
+                        limit_price: *max_burn_rao,
+                    }),
+                ))
+            }
         }
+    }
+
+    /// The lowest-netuid active subnet of `coldkey`, with one of `hotkeys`
+    /// as owner hotkey, not started yet and past the start-call delay:
+    /// what its owner's `StartCall` would now be accepted for.
+    fn startable(&self, coldkey: &AccountId, hotkeys: &BTreeSet<AccountId>) -> Option<u16> {
+        let g = &self.governance.core;
+        g.subnets
+            .iter()
+            .find(|(_, s)| {
+                s.is_active()
+                    && s.owner == *coldkey
+                    && hotkeys.contains(&s.owner_hotkey)
+                    && s.first_emission_block.is_none()
+                    && g.height() >= s.registered_at.saturating_add(g.config.start_call_delay)
+            })
+            .map(|(n, _)| *n)
     }
 
     /// Up to ±`noise` percent around `v` (seeded), capped at `u16::MAX`.
@@ -454,24 +559,56 @@ pub fn run_observed(
                     param: r.param.clone(),
                 },
             );
-            e.submit(admin, ServiceCommand::Governance(body));
+            let _ = e.submit(admin, ServiceCommand::Governance(body), None);
+        }
+        for g in &scenario.globals {
+            let body = governance_core::CommandBody::Admin(
+                governance_core::AdminAction::SetGlobal(g.clone()),
+            );
+            let _ = e.submit(admin, ServiceCommand::Governance(body), None);
         }
     }
-    let mut scripted: Vec<_> = scenario.commands.iter().collect();
+    let mut scripted: Vec<(usize, &crate::scenario::Scripted)> =
+        scenario.commands.iter().enumerate().collect();
     // Stable: file order within a block.
-    scripted.sort_by_key(|c| c.at);
+    scripted.sort_by_key(|(_, c)| c.at);
+    let mut outcomes: Vec<Option<String>> = vec![None; scripted.len()];
     let mut next = 0;
     let mut rng = Rng(scenario.seed);
-    let step_at = |b: u64, e: &mut Engine, next: &mut usize, rng: &mut Rng| {
-        while *next < scripted.len() && scripted[*next].at <= b {
-            let c = scripted[*next];
-            e.submit(c.signer, c.command.clone());
+    let mut memory = scenario
+        .agents
+        .iter()
+        .map(|a| {
+            Ok(Memory {
+                base: a.hotkey_prefix().map(hotkey_base).transpose()?,
+                registered: 0,
+                hotkeys: BTreeSet::new(),
+            })
+        })
+        .collect::<Result<Vec<_>, SimError>>()?;
+    let mut step_at = |b: u64, e: &mut Engine, next: &mut usize, rng: &mut Rng| {
+        while *next < scripted.len() && scripted[*next].1.at <= b {
+            let (i, c) = scripted[*next];
+            outcomes[i] = e.submit(c.signer, c.command.clone(), c.encoded_len).err();
             *next += 1;
         }
         for (i, a) in scenario.agents.iter().enumerate() {
             if b > 0 {
-                if let Some((who, cmd)) = e.agent(i, a, b, rng) {
-                    e.submit(who, cmd);
+                if let Some((who, cmd)) = e.agent(i, a, b, rng, &memory[i]) {
+                    use governance_core::CommandBody as G;
+                    let registers = match &cmd {
+                        ServiceCommand::Governance(G::RegisterNetwork { hotkey, .. }) => {
+                            Some(Some(*hotkey))
+                        }
+                        ServiceCommand::Governance(G::BurnedRegister { .. }) => Some(None),
+                        _ => None,
+                    };
+                    if e.submit(who, cmd, None).is_ok() {
+                        if let Some(owner_hotkey) = registers {
+                            memory[i].registered += 1;
+                            memory[i].hotkeys.extend(owner_hotkey);
+                        }
+                    }
                 }
             }
         }
@@ -489,7 +626,10 @@ pub fn run_observed(
     for b in 1..=total {
         let issuance = e.ledger.core.total_issuance();
         e.obs.before_block(b, issuance);
-        let now_ms = start_ms + b * block_ms;
+        let now_ms = usize::try_from(b - 1)
+            .ok()
+            .and_then(|i| scenario.block_timestamps_ms.get(i).copied())
+            .unwrap_or(start_ms + b * block_ms);
         if let Some(cmd) = block_command(scenario, &e.ledger.core, now_ms) {
             if let Err(code) = e.ledger.handle(&cmd, &mut e.queue) {
                 e.obs.foreign_rejected("ledger", &format!("tick:{code}"));
@@ -512,5 +652,48 @@ pub fn run_observed(
         ("amm", e.amm.core.digest()),
         ("governance", e.governance.core.digest()),
     ];
-    Ok(e.obs.finish(&e.ledger.core, &e.amm.core, &digests))
+    let mut outcome = e
+        .obs
+        .finish(&e.ledger.core, &e.consensus.core, &e.amm.core, &digests);
+    // The cores' own accounting identities at the end of the run (issuance
+    // = free + custody + locks + pending credit + burned, pool reserves,
+    // ...): a broken one is reported, not hidden behind a plausible report.
+    outcome.invariants = [
+        ("ledger", e.ledger.core.check_invariants()),
+        ("consensus", e.consensus.core.check_invariants()),
+        ("amm", e.amm.core.check_invariants()),
+        ("governance", e.governance.core.check_invariants()),
+    ]
+    .into_iter()
+    .filter_map(|(s, r)| r.err().map(|why| format!("{s}: {why}")))
+    .collect();
+    outcome.scripted = outcomes;
+    outcome.invariants.extend(
+        cross_checks(&e.amm.core, &e.governance.core)
+            .into_iter()
+            .map(|why| format!("cross-core: {why}")),
+    );
+    Ok(outcome)
+}
+
+/// Invariants between cores that no single core can check: governance's
+/// mirror of hotkey stake values (alpha and prices from the amm's
+/// `StakeReport`s) gives every hotkey the value the amm computes.
+fn cross_checks(amm: &amm_core::Amm, gov: &governance_core::Governance) -> Vec<String> {
+    let totals = amm.hotkey_totals();
+    let mut out = Vec::new();
+    let mirrored: std::collections::BTreeSet<AccountId> =
+        gov.hotkey_alpha.keys().map(|(h, _)| *h).collect();
+    for h in totals.keys().chain(mirrored.iter()) {
+        let (a, g) = (
+            totals.get(h).copied().unwrap_or(0),
+            gov.hotkey_total_stake(h),
+        );
+        if a != g {
+            out.push(format!(
+                "hotkey {h}: governance values its stake at {g}, the amm at {a}"
+            ));
+        }
+    }
+    out
 }

@@ -9,6 +9,10 @@
 //!   event a core emits is delivered FIFO to the services that consume its
 //!   stream, exactly as the cluster's inboxes would deliver it.
 //! - [`compare`]: one scenario under several emission-share rules.
+//! - [`replay`]: what-if replay of the commands a real cluster recorded
+//!   (its command journals) under changed rules, compared with its logs.
+//! - [`economy`]: the comparable figures of a state (per subnet, per
+//!   account).
 //! - [`report`]: what a run measured: the JSON report and the CSV series.
 //! - [`plot`]: hand-written SVG charts of the main series (and PNG ones).
 //! - [`png`]: a minimal PNG writer for the README's charts.
@@ -16,9 +20,11 @@
 
 pub mod compare;
 pub mod date;
+pub mod economy;
 pub mod engine;
 pub mod plot;
 pub mod png;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 

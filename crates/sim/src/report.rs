@@ -40,6 +40,8 @@ pub struct Report {
     /// Stake concentration at the end of the run.
     pub stake_concentration: StakeRow,
     pub commands: Commands,
+    /// Subnet and neuron registrations over the run, and what they pruned.
+    pub registrations: Registrations,
     /// Events each core emitted.
     pub events: BTreeMap<String, u64>,
     /// Final state digests (hex), as `taonet replay` prints them.
@@ -120,6 +122,8 @@ pub struct SubnetReport {
     /// Its share of all subnets' TAO emission, in parts per million.
     pub tao_share_ppm: u64,
     pub epochs: u64,
+    /// Neurons (uids) on the subnet's metagraph at the end of the run.
+    pub neurons: u64,
     pub payouts: Payouts,
     /// The validators' and root's alpha, valued in TAO at the spot price
     /// of the sample after each payout (RAO; see [`SubnetRow`]).
@@ -133,6 +137,31 @@ pub struct Payouts {
     pub miner: u64,
     pub validator: u64,
     pub root: u64,
+}
+
+/// What the registration sagas did, counted from governance's events
+/// (after the fact, so a saga that fails downstream counts as failed,
+/// not as registered).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Registrations {
+    /// Subnets registered (`SubnetRegistered`).
+    pub subnets_registered: u64,
+    /// The TAO their locks took from the owners (RAO).
+    pub subnet_locks_rao: u64,
+    /// Subnet registrations that failed after being accepted.
+    pub subnets_failed: u64,
+    /// Subnets dissolved to make room at the subnet limit.
+    pub subnets_pruned: u64,
+    /// Neurons registered by burn (`NeuronRegistered`, genesis excluded).
+    pub neurons_registered: u64,
+    /// Of those, how many took the uid of a pruned neuron.
+    pub neurons_replaced: u64,
+    /// The burns those registrations paid (RAO).
+    pub neuron_burns_rao: u64,
+    /// Neuron registrations that failed after being accepted, and the
+    /// burns refunded for them (RAO).
+    pub neurons_failed: u64,
+    pub neuron_refunds_rao: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -241,6 +270,17 @@ pub struct Series {
 pub struct Outcome {
     pub report: Report,
     pub series: Series,
+    /// The final state's figures (what `sim replay` compares).
+    pub economy: crate::economy::Economy,
+    /// Each scripted command's outcome, in the scenario's file order:
+    /// `None` accepted, `Some(code)` refused with that code.
+    pub scripted: Vec<Option<String>>,
+    /// The cores' `check_invariants` failures at the end of the run
+    /// (`service: why`), and the cross-core ones (`cross-core: why`:
+    /// governance's total stake of every hotkey, computed from the alpha
+    /// and prices the amm reported, equals the amm's own); empty when every
+    /// accounting identity holds.
+    pub invariants: Vec<String>,
 }
 
 impl Outcome {
@@ -371,6 +411,11 @@ pub(crate) struct Observer {
     halvings: Vec<Halving>,
     subnets: BTreeMap<u16, SubnetAcc>,
     commands: Commands,
+    registrations: Registrations,
+    /// TAO emission received by subnets dissolved during the run, and
+    /// since the last sample: still part of the totals shares are of.
+    dissolved_tao: u64,
+    dissolved_since_sample: u64,
     events: BTreeMap<String, u64>,
     series: Series,
 }
@@ -393,6 +438,9 @@ impl Observer {
             halvings: Vec::new(),
             subnets: BTreeMap::new(),
             commands: Commands::default(),
+            registrations: Registrations::default(),
+            dissolved_tao: 0,
+            dissolved_since_sample: 0,
             events: BTreeMap::new(),
             series: Series {
                 block_time_ms: block_ms,
@@ -484,6 +532,7 @@ impl Observer {
                     }
                 }
             }
+            ("governance", ty) => self.governance_event(env, ty),
             ("amm", "EpochPaid") => {
                 if let Ok(AmmEvent::EpochPaid(p)) = AmmEvent::from_envelope(env) {
                     let acc = self.subnets.entry(p.netuid).or_default();
@@ -499,6 +548,48 @@ impl Observer {
         }
     }
 
+    /// Counts the registration sagas' outcomes.
+    fn governance_event(&mut self, env: &Envelope, ty: &str) {
+        use governance_core::event::{DissolveReason, GovernanceEvent as G};
+        if !matches!(
+            ty,
+            "SubnetRegistered"
+                | "SubnetRegistrationFailed"
+                | "SubnetDissolved"
+                | "NeuronRegistered"
+                | "NeuronRegistrationFailed"
+        ) {
+            return;
+        }
+        let r = &mut self.registrations;
+        match G::from_envelope(env) {
+            Ok(G::SubnetRegistered(e)) => {
+                r.subnets_registered += 1;
+                r.subnet_locks_rao += e.lock;
+            }
+            Ok(G::SubnetRegistrationFailed(_)) => r.subnets_failed += 1,
+            Ok(G::SubnetDissolved(e)) => {
+                r.subnets_pruned += u64::from(matches!(e.reason, DissolveReason::Pruned { .. }));
+                // A later subnet on the same netuid is another subnet: its
+                // figures start from zero.
+                if let Some(acc) = self.subnets.remove(&e.netuid) {
+                    self.dissolved_tao += acc.tao_emission;
+                    self.dissolved_since_sample += acc.since_sample;
+                }
+            }
+            Ok(G::NeuronRegistered(e)) => {
+                r.neurons_registered += 1;
+                r.neurons_replaced += u64::from(e.replaced.is_some());
+                r.neuron_burns_rao += e.burn;
+            }
+            Ok(G::NeuronRegistrationFailed(e)) => {
+                r.neurons_failed += 1;
+                r.neuron_refunds_rao += e.refund;
+            }
+            _ => {}
+        }
+    }
+
     pub(crate) fn sample(&mut self, block: u64, ledger: &Ledger, amm: &Amm) {
         let issuance = ledger.total_issuance();
         self.series.global.push(GlobalRow {
@@ -508,7 +599,8 @@ impl Observer {
             era: emission::era(issuance),
             minted_rao: self.minted,
         });
-        let interval: u64 = self.subnets.values().map(|a| a.since_sample).sum();
+        let interval: u64 = std::mem::take(&mut self.dissolved_since_sample)
+            + self.subnets.values().map(|a| a.since_sample).sum::<u64>();
         for s in amm.subnet_summaries() {
             if s.netuid == 0 {
                 continue;
@@ -550,6 +642,7 @@ impl Observer {
     pub(crate) fn finish(
         mut self,
         ledger: &Ledger,
+        consensus: &consensus_core::Consensus,
         amm: &Amm,
         digests: &[(&str, [u8; 32])],
     ) -> Outcome {
@@ -557,7 +650,8 @@ impl Observer {
         let start = self.start_issuance;
         let first = self.first_minted.unwrap_or(0);
         let last = self.last_minted;
-        let total_tao: u64 = self.subnets.values().map(|a| a.tao_emission).sum();
+        let total_tao: u64 =
+            self.dissolved_tao + self.subnets.values().map(|a| a.tao_emission).sum::<u64>();
         let mut subnets = Vec::new();
         for s in amm.subnet_summaries() {
             if s.netuid == 0 {
@@ -576,6 +670,9 @@ impl Observer {
                 tao_emission_rao: acc.tao_emission,
                 tao_share_ppm: ppm(acc.tao_emission, total_tao),
                 epochs: acc.epochs,
+                neurons: consensus
+                    .subnet(s.netuid)
+                    .map_or(0, |m| m.neurons.len() as u64),
                 payouts: acc.payouts,
                 validator_income_rao,
             });
@@ -623,6 +720,7 @@ impl Observer {
             subnets,
             stake_concentration: stake_row(self.blocks, amm),
             commands: std::mem::take(&mut self.commands),
+            registrations: std::mem::take(&mut self.registrations),
             events: std::mem::take(&mut self.events),
             digests: digests
                 .iter()
@@ -637,15 +735,18 @@ impl Observer {
         Outcome {
             report,
             series: self.series,
+            economy: crate::economy::Economy::of(ledger, amm),
+            scripted: Vec::new(),
+            invariants: Vec::new(),
         }
     }
 }
 
-/// Stake concentration now: over the hotkey totals the amm last reported
-/// to governance (it reports them after every decision that changes one,
-/// so between decisions they are current).
+/// Stake concentration now: over every hotkey's total stake value, the
+/// figure governance checks stake thresholds against
+/// (`Amm::hotkey_totals`).
 fn stake_row(block: u64, amm: &Amm) -> StakeRow {
-    StakeRow::of(block, amm.reported_hotkey_total.values().copied())
+    StakeRow::of(block, amm.hotkey_totals().into_values())
 }
 
 fn ppm(part: u64, whole: u64) -> u64 {

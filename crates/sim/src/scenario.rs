@@ -36,6 +36,15 @@ pub struct Scenario {
     /// `Admin(SetHyperparameter)`) right after genesis, before block 1.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Global switches (vote weighting, emission rule, TaoWeight, ...):
+    /// `Admin(SetGlobal)` by the same admin, after `rules`.
+    #[serde(default)]
+    pub globals: Vec<governance_core::GlobalParam>,
+    /// Block `b`'s timestamp is entry `b − 1` when given (a recorded
+    /// cluster's clock); later blocks, or all when empty, are stamped
+    /// `start + b × block time`.
+    #[serde(default)]
+    pub block_timestamps_ms: Vec<u64>,
     /// Commands at given blocks, in file order within a block.
     #[serde(default)]
     pub commands: Vec<Scripted>,
@@ -54,7 +63,7 @@ fn default_start() -> String {
     "2025-01-01".into()
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub netuid: u16,
@@ -67,6 +76,10 @@ pub struct Rule {
 pub struct Scripted {
     pub at: u64,
     pub signer: AccountId,
+    /// The signed body's length in bytes, which the ledger's length fee
+    /// counts; by default the length of the command's JSON stands in.
+    #[serde(default)]
+    pub encoded_len: Option<u32>,
     #[serde(flatten)]
     pub command: ServiceCommand,
 }
@@ -137,6 +150,99 @@ pub enum Agent {
         noise_pct: u16,
         weights: Vec<(u16, u16)>,
     },
+    /// A subnet owner: every `every` blocks sends `RegisterNetwork` until
+    /// `count` registrations have been accepted, each with a fresh owner
+    /// hotkey. At the subnet limit governance prunes the weakest subnet out
+    /// of immunity to make room (or refuses with `SubnetLimitReached`);
+    /// the chain-wide rate limit and the lock cost apply as to anyone.
+    SubnetOwner {
+        /// Signs the registrations and pays their locks.
+        coldkey: AccountId,
+        /// Registration `n` (from 0) uses the dev key
+        /// `//<hotkey_prefix>/<n>` as its owner hotkey: distinct per
+        /// subnet, and rebuildable with `taonet wallet` from the prefix.
+        hotkey_prefix: String,
+        /// Blocks between attempts (an attempt at every multiple).
+        every: u64,
+        /// The most registrations accepted before the agent stops.
+        count: u64,
+        /// Sent as `max_lock_cost`: governance refuses a lock above it
+        /// (`CannotAffordLockCost`). No limit when absent.
+        #[serde(default)]
+        max_lock_rao: Option<u64>,
+        /// Also send `StartCall` for each subnet it registered, the first
+        /// block the start-call delay allows, so the subnet's emission
+        /// starts (alpha and epochs; its TAO share also needs
+        /// `SubnetEmissionEnabled`); that block's registration attempt, if
+        /// any, waits for the next one.
+        #[serde(default)]
+        start_call: bool,
+    },
+    /// A registrant: every `every` blocks sends `BurnedRegister` on
+    /// `netuid` for a fresh hotkey, paid by `coldkey`. On a full subnet
+    /// consensus replaces the weakest neuron (lowest emission, then oldest
+    /// registration; the owner's hotkey is never pruned).
+    Registrant {
+        /// Signs the registrations and pays the burns.
+        coldkey: AccountId,
+        /// The subnet to register on.
+        netuid: u16,
+        /// Registration `i` (from 0) registers the dev key
+        /// `//<hotkey_prefix>/<i>`: fresh hotkeys, the same every run.
+        hotkey_prefix: String,
+        /// Blocks between attempts (an attempt at every multiple).
+        every: u64,
+        /// The most registrations accepted before the agent stops; no
+        /// limit when absent.
+        #[serde(default)]
+        count: Option<u64>,
+        /// Nothing is sent while the subnet's burn price (governance's
+        /// state) is above this; it is also the command's `limit_price`.
+        /// The burn decays back over `BurnHalfLife`, so the agent resumes
+        /// when the price has fallen. No limit when absent.
+        #[serde(default)]
+        max_burn_rao: Option<u64>,
+    },
+}
+
+impl Agent {
+    /// Blocks between the agent's attempts.
+    pub fn every(&self) -> u64 {
+        match self {
+            Agent::Staker { every, .. }
+            | Agent::Validator { every, .. }
+            | Agent::WeightCopier { every, .. }
+            | Agent::Unstaker { every, .. }
+            | Agent::RootValidator { every, .. }
+            | Agent::SubnetOwner { every, .. }
+            | Agent::Registrant { every, .. } => *every,
+        }
+    }
+
+    /// The dev-key prefix the agent derives fresh hotkeys from, if any.
+    pub fn hotkey_prefix(&self) -> Option<&str> {
+        match self {
+            Agent::SubnetOwner { hotkey_prefix, .. } | Agent::Registrant { hotkey_prefix, .. } => {
+                Some(hotkey_prefix)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The base key `//<prefix>` fresh hotkeys are derived from: hotkey `n`
+/// is its soft child `/n`, i.e. the dev key `//<prefix>/<n>`. Deriving
+/// the base runs the dev phrase's key stretching, so it is done once per
+/// agent; each child is then cheap.
+pub fn hotkey_base(prefix: &str) -> Result<Keypair, SimError> {
+    Keypair::from_uri(&format!("//{prefix}"))
+        .map_err(|e| SimError::Scenario(format!("hotkey prefix {prefix:?}: {e}")))
+}
+
+/// Hotkey `n` under `base` (see [`hotkey_base`]).
+pub fn derived_hotkey(base: &Keypair, n: u64) -> AccountId {
+    base.derive(&[keys::Junction::new(&n.to_string(), false)])
+        .public()
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -185,21 +291,24 @@ impl Scenario {
         if let Some(p) = &self.projection {
             crate::date::parse(&p.date).map_err(SimError::Scenario)?;
         }
-        if !self.rules.is_empty() && self.admin().is_none() {
+        if !(self.rules.is_empty() && self.globals.is_empty()) && self.admin().is_none() {
             return Err(SimError::Scenario(
-                "rules need an admin key in the genesis (admin or governance.admin)".into(),
+                "rules and globals need an admin key in the genesis (admin or governance.admin)"
+                    .into(),
             ));
         }
         for a in &self.agents {
-            let every = match a {
-                Agent::Staker { every, .. }
-                | Agent::Validator { every, .. }
-                | Agent::WeightCopier { every, .. }
-                | Agent::Unstaker { every, .. }
-                | Agent::RootValidator { every, .. } => *every,
-            };
-            if every == 0 {
+            if a.every() == 0 {
                 return Err(SimError::Scenario("an agent's `every` must be ≥ 1".into()));
+            }
+            if let Some(prefix) = a.hotkey_prefix() {
+                // `//` then junctions: an empty prefix, or one with `/`,
+                // would name another key than `//<prefix>/<n>` says.
+                if prefix.is_empty() || prefix.contains('/') {
+                    return Err(SimError::Scenario(format!(
+                        "hotkey_prefix {prefix:?} must be a non-empty name without '/'"
+                    )));
+                }
             }
         }
         if let Some(c) = self.commands.iter().find(|c| c.at > self.blocks) {

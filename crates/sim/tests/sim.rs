@@ -9,6 +9,19 @@ fn run(s: &Scenario) -> sim::Outcome {
     sim::run(s, &mut |_, _| {}).expect("the scenario runs")
 }
 
+/// Parses and runs `text`, checks the cores' invariants held, and runs it
+/// again: the same report bytes (every agent is deterministic).
+fn run_checked(text: &str) -> sim::Outcome {
+    let out = run(&Scenario::from_json(text).expect("parses"));
+    assert!(out.invariants.is_empty(), "{:?}", out.invariants);
+    assert_eq!(
+        out.report_json(),
+        run(&Scenario::from_json(text).unwrap()).report_json(),
+        "the same scenario twice gives the same report"
+    );
+    out
+}
+
 fn example(name: &str) -> Scenario {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples")
@@ -301,4 +314,259 @@ fn a_weight_copier_sets_the_leaders_row() {
         with.report_json(),
         run(&Scenario::from_json(&text).unwrap()).report_json()
     );
+}
+
+/// `small_text` with Erin funded (100 000 TAO), governance `config`
+/// fields added to the genesis, and `agents` appended to its agents.
+fn small_with(blocks: u64, config: &str, agents: &str) -> String {
+    let text = small_text(blocks, 7)
+        .replace(
+            r#"["@Dave", 1000000000000]]"#,
+            r#"["@Dave", 1000000000000], ["@Erin", 100000000000000]]"#,
+        )
+        .replace(
+            r#""admin": "@Alice","#,
+            &format!(r#""admin": "@Alice", "governance": {{"config": {{{config}}}}},"#),
+        )
+        .replace(
+            r#""miners": [{"hotkey": "@Miner1", "quality": 60000}]}"#,
+            &format!(r#""miners": [{{"hotkey": "@Miner1", "quality": 60000}}]}}, {agents}"#),
+        );
+    assert!(text.contains("@Erin") && text.contains(agents), "{text}");
+    text
+}
+
+/// The free balance of the `@Name` account at the end of a run.
+fn free_of(out: &sim::Outcome, name: &str) -> u64 {
+    out.economy
+        .accounts
+        .iter()
+        .find(|(k, _)| out.report.accounts.get(&k.to_ss58()).map(String::as_str) == Some(name))
+        .map_or(0, |(_, a)| a.free_rao)
+}
+
+#[test]
+fn a_subnet_owner_registers_and_starts_subnets() {
+    // Erin registers a subnet every 5 blocks, at most 3; the chain-wide
+    // rate limit is 10 blocks, so every other attempt is refused.
+    let text = small_with(
+        60,
+        r#""network_rate_limit": 10"#,
+        r#"{"kind": "subnet_owner", "coldkey": "@Erin", "hotkey_prefix": "ErinOwner",
+            "every": 5, "count": 3, "start_call": true}"#,
+    );
+    let out = run_checked(&text);
+    let without = run(&small(60, 7));
+    let r = &out.report;
+    // Attempts at 5, 10, 15, 20, 25: taken at 5, 15, 25 (10 blocks apart),
+    // refused at 10 and 20; each new subnet's StartCall the block after.
+    assert_eq!(
+        r.commands.rejections,
+        [("governance:NetworkTxRateLimitExceeded".to_string(), 2)].into(),
+        "{:?}",
+        r.commands
+    );
+    assert_eq!(
+        r.commands.accepted,
+        without.report.commands.accepted + 3 + 3,
+        "{:?}",
+        r.commands
+    );
+    assert_eq!(
+        r.registrations.subnets_registered, 3,
+        "{:?}",
+        r.registrations
+    );
+    assert_eq!(r.registrations.subnets_failed, 0);
+    assert_eq!(r.registrations.subnets_pruned, 0);
+    assert_eq!(r.subnets.len(), 2 + 3, "{:?}", r.subnets);
+    // Each new subnet opens with its owner hotkey at uid 0.
+    for s in r.subnets.iter().filter(|s| s.netuid > 2) {
+        assert_eq!(s.neurons, 1, "{s:?}");
+    }
+    // Erin paid exactly the locks (no fee is charged on governance commands).
+    assert!(r.registrations.subnet_locks_rao > 0);
+    assert_eq!(
+        free_of(&out, "Erin"),
+        100_000 * TAO - r.registrations.subnet_locks_rao
+    );
+    // The same run twice: the same bytes.
+}
+
+#[test]
+fn at_the_subnet_limit_a_registration_prunes_the_weakest_subnet() {
+    // The limit is the two genesis subnets and nothing is immune: each
+    // registration dissolves the active subnet with the lowest EMA price
+    // and reuses its netuid. At block 30 that is genesis subnet 2 (price
+    // 0.25 against subnet 1's 1.0); at block 60 it is the subnet Erin
+    // registered at 30, which never started and so has no EMA price.
+    let text = small_with(
+        60,
+        r#""network_rate_limit": 10, "subnet_limit": 2, "network_immunity_period": 0"#,
+        r#"{"kind": "subnet_owner", "coldkey": "@Erin", "hotkey_prefix": "ErinOwner",
+            "every": 30, "count": 2}"#,
+    );
+    let out = run_checked(&text);
+    let r = &out.report;
+    let g = &r.registrations;
+    assert_eq!((g.subnets_registered, g.subnets_pruned), (2, 2), "{g:?}");
+    assert_eq!(r.subnets.len(), 2, "{:?}", r.subnets);
+    let (sn1, sn2) = (&r.subnets[0], &r.subnets[1]);
+    // Subnet 1 is still the genesis one, with its two neurons and its
+    // epochs; netuid 2 is Erin's latest, her owner hotkey alone.
+    assert_eq!((sn1.netuid, sn1.neurons), (1, 2), "{sn1:?}");
+    assert!(sn1.epochs >= 5, "{sn1:?}");
+    assert_eq!((sn2.netuid, sn2.neurons, sn2.epochs), (2, 1, 0), "{sn2:?}");
+    // Erin paid both locks and got nothing back: a new subnet's owner is
+    // not refunded at dissolution, and she held no stake in either.
+    assert_eq!(free_of(&out, "Erin"), 100_000 * TAO - g.subnet_locks_rao);
+    // The only refusals: Bob's staker picking netuid 2 after block 30,
+    // a subnet whose owner has not sent StartCall (no subtoken yet).
+    assert!(
+        r.commands
+            .rejections
+            .keys()
+            .all(|k| k == "amm:SubtokenDisabled"),
+        "{:?}",
+        r.commands
+    );
+}
+
+#[test]
+fn a_registrant_fills_a_small_subnet_then_pruning_replaces_neurons() {
+    // Subnet 1 (two genesis neurons) is cut to 4 uids; Dave registers a
+    // fresh hotkey every 4 blocks, 6 in all: two fill the free uids, the
+    // next four each take a pruned neuron's uid.
+    let text = small_with(
+        40,
+        "",
+        r#"{"kind": "registrant", "coldkey": "@Dave", "netuid": 1, "hotkey_prefix": "DaveReg",
+            "every": 4, "count": 6}"#,
+    )
+    .replace(
+        r#""rules": ["#,
+        r#""rules": [{"netuid": 1, "param": {"MinAllowedUids": 1}},
+                  {"netuid": 1, "param": {"MaxAllowedValidators": 4}},
+                  {"netuid": 1, "param": {"MaxAllowedUids": 4}},"#,
+    );
+    let out = run_checked(&text);
+    let r = &out.report;
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
+    let g = &r.registrations;
+    assert_eq!(g.neurons_registered, 6, "{g:?}");
+    assert_eq!(g.neurons_replaced, 4, "{g:?}");
+    assert_eq!((g.neurons_failed, g.neuron_refunds_rao), (0, 0), "{g:?}");
+    let sn1 = r.subnets.iter().find(|s| s.netuid == 1).unwrap();
+    assert_eq!(sn1.neurons, 4, "{sn1:?}");
+    // Each burn is at least the 1 TAO a fresh subnet starts at, bumped
+    // after each registration; Dave paid exactly the burns.
+    assert!(g.neuron_burns_rao > 6 * TAO, "{g:?}");
+    assert_eq!(free_of(&out, "Dave"), 1_000 * TAO - g.neuron_burns_rao);
+}
+
+#[test]
+fn a_registrant_waits_while_the_burn_is_above_its_limit() {
+    // Every block, at most 1.5 TAO: the burn starts at 1 TAO and is bumped
+    // ×~1.26 per registration (1 → 1.26 → 1.59), so the third waits until
+    // the burn has decayed (half-life 360 blocks) back under 1.5 TAO.
+    let text = small_with(
+        20,
+        "",
+        r#"{"kind": "registrant", "coldkey": "@Dave", "netuid": 1, "hotkey_prefix": "DaveReg",
+            "every": 1, "max_burn_rao": 1500000000}"#,
+    );
+    let out = run_checked(&text);
+    let r = &out.report;
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
+    assert_eq!(
+        r.registrations.neurons_registered, 2,
+        "{:?}",
+        r.registrations
+    );
+    assert!(r.registrations.neuron_burns_rao <= 2 * 1_500_000_000);
+    let sn1 = r.subnets.iter().find(|s| s.netuid == 1).unwrap();
+    assert_eq!(sn1.neurons, 2 + 2, "{sn1:?}");
+}
+
+#[test]
+fn a_registration_the_ledger_cannot_fund_fails_and_takes_nothing() {
+    // Carol only has the 5 TAO Alice sends at block 3. Governance accepts
+    // every BurnedRegister (balances are the ledger's), so an unaffordable
+    // one fails downstream when the ledger refuses to fund it: nothing was
+    // taken, nothing is refunded. Attempts every 2 blocks: block 2 fails
+    // (Carol has nothing yet), 4, 6 and 8 succeed (≈1.26 + 1.59 + 2.0
+    // TAO: the burn is bumped ×~1.26 when a request is accepted, even one
+    // that then fails), and from block 10 on she cannot pay: 12 failures.
+    let text = small_with(
+        30,
+        "",
+        r#"{"kind": "registrant", "coldkey": "@Carol", "netuid": 1, "hotkey_prefix": "CarolReg",
+            "every": 2}"#,
+    );
+    let out = run_checked(&text);
+    let r = &out.report;
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
+    let g = &r.registrations;
+    assert_eq!((g.neurons_registered, g.neurons_failed), (3, 12), "{g:?}");
+    assert_eq!(g.neuron_refunds_rao, 0, "{g:?}");
+    assert_eq!(free_of(&out, "Carol"), 5 * TAO - g.neuron_burns_rao);
+    let sn1 = r.subnets.iter().find(|s| s.netuid == 1).unwrap();
+    assert_eq!(sn1.neurons, 2 + 3, "{sn1:?}");
+    // The amm sees every ledger refusal and ignores those of sagas that
+    // are not its own (the cluster logs the same as warnings).
+    assert_eq!(
+        r.commands.foreign_rejections,
+        [("amm:UnknownOperation".to_string(), 12)].into(),
+        "{:?}",
+        r.commands
+    );
+}
+
+#[test]
+fn derived_hotkeys_are_the_dev_keys_of_their_uris() {
+    // What the docs promise: `taonet wallet` can rebuild an agent's keys.
+    let base = sim::scenario::hotkey_base("DaveReg").unwrap();
+    for n in [0, 1, 41] {
+        assert_eq!(
+            sim::scenario::derived_hotkey(&base, n),
+            keys::Keypair::from_uri(&format!("//DaveReg/{n}"))
+                .unwrap()
+                .public()
+        );
+    }
+}
+
+#[test]
+fn a_registering_agent_needs_a_plain_hotkey_prefix() {
+    let text = small_with(
+        5,
+        "",
+        r#"{"kind": "registrant", "coldkey": "@Dave", "netuid": 1, "hotkey_prefix": "a/b",
+            "every": 1}"#,
+    );
+    match Scenario::from_json(&text) {
+        Err(e) => assert!(e.to_string().contains("hotkey_prefix"), "{e}"),
+        Ok(_) => panic!("accepted a prefix with '/'"),
+    }
+}
+
+#[test]
+fn registration_example_runs() {
+    let out = run(&example("registration.json"));
+    let r = &out.report;
+    assert!(out.invariants.is_empty(), "{:?}", out.invariants);
+    assert!(r.commands.rejections.is_empty(), "{:?}", r.commands);
+    // Erin registers at 300, 600, 900 and 1200 (the rate limit is 300):
+    // the first fills the limit of 3, each later one prunes a subnet.
+    let g = &r.registrations;
+    assert_eq!((g.subnets_registered, g.subnets_pruned), (4, 3), "{g:?}");
+    assert_eq!(r.subnets.len(), 3, "{:?}", r.subnets);
+    // Subnet 1, the strongest, survives, filled to its 8 uids by Dave,
+    // whose later registrations replace pruned neurons; he skips the
+    // attempts while the burn is above his 3 TAO.
+    let sn1 = &r.subnets[0];
+    assert_eq!((sn1.netuid, sn1.neurons), (1, 8), "{sn1:?}");
+    assert!(g.neurons_replaced > 0, "{g:?}");
+    assert!(g.neurons_registered < 1440 / 60, "{g:?}");
+    assert_eq!(free_of(&out, "Dave"), 1_000 * TAO - g.neuron_burns_rao);
 }

@@ -29,6 +29,7 @@ fn main() {
             events,
             checkpoints: vec![("inbox:x".into(), seq)],
             dedup: Vec::new(),
+            journal: Vec::new(),
         };
         let t = Instant::now();
         store.append(batch).expect("append");

@@ -42,6 +42,7 @@ pub fn checks<S: EventStore>() -> Vec<(&'static str, Check<S>)> {
         ("multi_event_append_atomic", multi_event_append_atomic::<S>),
         ("checkpoints_in_batch", checkpoints_in_batch::<S>),
         ("dedup_in_batch", dedup_in_batch::<S>),
+        ("journal_in_batch", journal_in_batch::<S>),
         ("metadata_only_batch", metadata_only_batch::<S>),
         ("set_checkpoint_standalone", set_checkpoint_standalone::<S>),
         (
@@ -341,6 +342,7 @@ pub fn invalid_batch_rejected<S: EventStore>(store: &S) {
         events: seqs.iter().copied().map(event).collect(),
         checkpoints: vec![("inbox:invalid".into(), 1)],
         dedup: vec![(b"cmd:invalid".to_vec(), b"ok".to_vec())],
+        journal: vec![b"refused".to_vec()],
     };
     let cases: [(&str, Batch); 6] = [
         ("gap", invalid(1, &[2, 4])),
@@ -365,6 +367,7 @@ pub fn invalid_batch_rejected<S: EventStore>(store: &S) {
         "[{c}] checkpoint"
     );
     assert_eq!(dedup(c, store, b"cmd:invalid"), None, "[{c}] dedup");
+    assert_eq!(store.journal_len(), Ok(0), "[{c}] journal written");
 }
 
 /// A multi-event batch lands whole; a rejected one lands not at all.
@@ -507,6 +510,7 @@ pub fn metadata_only_batch<S: EventStore>(store: &S) {
         events: vec![],
         checkpoints: vec![("published".into(), 2)],
         dedup: vec![(b"cmd:noop".to_vec(), b"duplicate".to_vec())],
+        journal: vec![],
     };
     assert_eq!(
         store.append(meta(1)),
@@ -551,6 +555,45 @@ pub fn metadata_only_batch<S: EventStore>(store: &S) {
         Ok(2),
         "[{c}] empty batch"
     );
+}
+
+/// Journal records land with their batch, numbered on from the last one;
+/// a batch that conflicts writes none; a journal-only batch (refused
+/// commands) leaves the log where it was; reading pages by number.
+pub fn journal_in_batch<S: EventStore>(store: &S) {
+    let c = "journal_in_batch";
+    assert_eq!(store.journal_len(), Ok(0), "[{c}] empty journal");
+    assert_eq!(
+        store.journal(0, 10),
+        Ok(vec![]),
+        "[{c}] empty journal reads"
+    );
+    let mut a = batch(0, 2);
+    a.journal = vec![b"one".to_vec(), b"two".to_vec()];
+    append_ok(c, store, a);
+    let mut stale = batch(0, 1);
+    stale.journal = vec![b"lost".to_vec()];
+    assert!(
+        matches!(store.append(stale), Err(StoreError::Conflict { .. })),
+        "[{c}] stale batch"
+    );
+    let refused = Batch {
+        expected_last_seq: 2,
+        journal: vec![b"three".to_vec()],
+        ..Batch::default()
+    };
+    assert_eq!(store.append(refused), Ok(2), "[{c}] journal-only batch");
+    assert_eq!(last(c, store), 2, "[{c}] journal moved the log");
+    assert_eq!(store.journal_len(), Ok(3), "[{c}] journal length");
+    let want: Vec<(u64, Vec<u8>)> = vec![
+        (1, b"one".to_vec()),
+        (2, b"two".to_vec()),
+        (3, b"three".to_vec()),
+    ];
+    assert_eq!(store.journal(0, 10).unwrap(), want, "[{c}] from 0");
+    assert_eq!(store.journal(1, 10).unwrap(), want, "[{c}] from 1");
+    assert_eq!(store.journal(2, 1).unwrap(), want[1..2], "[{c}] page");
+    assert_eq!(store.journal(4, 10).unwrap(), vec![], "[{c}] past the end");
 }
 
 /// `set_checkpoint` outside a batch: stored, overwritten, independent of the
@@ -635,6 +678,7 @@ pub fn racing_appends_one_wins<S: EventStore>(store: &S) {
                             events: vec![env.clone()],
                             checkpoints: vec![(format!("writer:{tag}"), round)],
                             dedup: vec![(format!("{round}:{tag}").into_bytes(), vec![1])],
+                            journal: vec![tag.as_bytes().to_vec()],
                         };
                         barrier.wait();
                         (tag, env, store.append(b))
@@ -668,6 +712,12 @@ pub fn racing_appends_one_wins<S: EventStore>(store: &S) {
             "[{c}] winner dedup"
         );
         assert_eq!(dedup(c, store, &key(lose_tag)), None, "[{c}] loser dedup");
+        // Only the winner's journal record, under the next number.
+        assert_eq!(
+            store.journal(round + 1, 10),
+            Ok(vec![(round + 1, win_tag.as_bytes().to_vec())]),
+            "[{c}] round {round}: journal"
+        );
         assert_eq!(
             checkpoint(c, store, &format!("writer:{win_tag}")),
             Some(round),
@@ -737,6 +787,7 @@ pub fn reopen_preserves_everything<S: EventStore>(open: impl Fn() -> S) {
         let mut a = batch(0, 3);
         a.checkpoints = vec![("inbox:ledger".into(), 11)];
         a.dedup = vec![(b"cmd:1".to_vec(), b"ok".to_vec())];
+        a.journal = vec![b"j1".to_vec(), b"j2".to_vec()];
         let b = batch(3, 2);
         let written: Vec<_> = a.events.iter().chain(&b.events).cloned().collect();
         append_ok(c, &store, a);
@@ -771,6 +822,12 @@ pub fn reopen_preserves_everything<S: EventStore>(open: impl Fn() -> S) {
             Ok(Some(snapshot.clone())),
             "[{c}] snapshot"
         );
+        assert_eq!(store.journal_len(), Ok(2 + round), "[{c}] journal length");
+        assert_eq!(
+            store.journal(1, 2).unwrap(),
+            vec![(1, b"j1".to_vec()), (2, b"j2".to_vec())],
+            "[{c}] journal"
+        );
         assert!(
             matches!(
                 store.append(batch(expected_last - 1, 1)),
@@ -778,7 +835,10 @@ pub fn reopen_preserves_everything<S: EventStore>(open: impl Fn() -> S) {
             ),
             "[{c}] stale append after reopen"
         );
-        append_ok(c, &store, batch(expected_last, 1));
+        // Numbering goes on after a reopen.
+        let mut next = batch(expected_last, 1);
+        next.journal = vec![b"more".to_vec()];
+        append_ok(c, &store, next);
         store.flush().unwrap();
     }
 }

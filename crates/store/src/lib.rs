@@ -23,7 +23,8 @@
 //! ```
 //!
 //! Only this crate knows sled keys. Callers speak in sequences, named
-//! checkpoints (inbox positions), idempotency keys and snapshots.
+//! checkpoints (inbox positions), idempotency keys, command-journal record
+//! numbers and snapshots.
 //!
 //! # Append rules (both implementations)
 //!
@@ -66,6 +67,13 @@ pub struct Batch {
     pub checkpoints: Vec<(String, u64)>,
     /// Idempotency records (e.g. a processed command id and its outcome).
     pub dedup: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Command-journal records, numbered on from the journal's last one in
+    /// this order. The journal is what users asked for (every decided user
+    /// command, accepted or refused); it is never replayed into state, so
+    /// it can hold refusals, which change nothing, beside the accepted
+    /// commands whose events this batch carries. `taonet sim replay` reads
+    /// it back.
+    pub journal: Vec<Vec<u8>>,
 }
 
 /// A serialized state at a log position. Snapshots shorten replay; they
@@ -139,6 +147,12 @@ pub trait EventStore: Send + Sync + 'static {
     fn set_checkpoint(&self, name: &str, value: u64) -> Result<(), StoreError>;
     /// An idempotency record, if any.
     fn dedup(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The number of the last command-journal record (0 when none; records
+    /// are numbered from 1, gap-free, like events).
+    fn journal_len(&self) -> Result<u64, StoreError>;
+    /// Up to `max` journal records from number `from` (inclusive; 0 reads
+    /// from the first), in order, with their numbers.
+    fn journal(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
     /// Stores a snapshot, replacing any older one.
     fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
     /// The latest snapshot, if any.

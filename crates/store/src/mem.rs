@@ -28,6 +28,8 @@ struct Inner {
     events: Vec<Envelope>,
     checkpoints: BTreeMap<String, u64>,
     dedup: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// `journal[i]` is record `i + 1`.
+    journal: Vec<Vec<u8>>,
     snapshot: Option<Snapshot>,
 }
 
@@ -69,6 +71,7 @@ impl EventStore for MemStore {
         inner.events.extend(batch.events);
         inner.checkpoints.extend(batch.checkpoints);
         inner.dedup.extend(batch.dedup);
+        inner.journal.extend(batch.journal);
         Ok(new_last)
     }
 
@@ -112,6 +115,24 @@ impl EventStore for MemStore {
 
     fn dedup(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.lock().dedup.get(key).cloned())
+    }
+
+    fn journal_len(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().journal.len() as u64)
+    }
+
+    fn journal(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let inner = self.lock();
+        let start = first(from);
+        let skip = usize::try_from(start - 1).unwrap_or(usize::MAX);
+        Ok(inner
+            .journal
+            .iter()
+            .skip(skip)
+            .take(max)
+            .zip(start..)
+            .map(|(r, n)| (n, r.clone()))
+            .collect())
     }
 
     fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@
 //! | `b'e'` + seq (u64 big-endian)    | bincode envelope ([`envelope::codec`]) |
 //! | `b'c'` + checkpoint name (UTF-8) | u64 big-endian                     |
 //! | `b'd'` + idempotency key         | the record's bytes                 |
+//! | `b'j'` + number (u64 big-endian) | a command-journal record           |
 //! | `b's'`                           | snapshot seq (u64 BE) + state      |
 //!
 //! Big-endian sequence keys sort like the numbers, so a range scan is the
@@ -67,6 +68,7 @@ mod keys {
     pub(super) const EVENT: u8 = b'e';
     pub(super) const CHECKPOINT: u8 = b'c';
     pub(super) const DEDUP: u8 = b'd';
+    pub(super) const JOURNAL: u8 = b'j';
     pub(super) const SNAPSHOT: &[u8] = b"s";
 
     pub(super) fn event(seq: u64) -> [u8; 9] {
@@ -79,6 +81,20 @@ mod keys {
     pub(super) fn event_seq(key: &[u8]) -> Option<u64> {
         match key {
             [EVENT, rest @ ..] => rest.try_into().ok().map(u64::from_be_bytes),
+            _ => None,
+        }
+    }
+
+    pub(super) fn journal(n: u64) -> [u8; 9] {
+        let mut key = [JOURNAL; 9];
+        key[1..].copy_from_slice(&n.to_be_bytes());
+        key
+    }
+
+    /// The number in a journal key, `None` if the key is not one.
+    pub(super) fn journal_no(key: &[u8]) -> Option<u64> {
+        match key {
+            [JOURNAL, rest @ ..] => rest.try_into().ok().map(u64::from_be_bytes),
             _ => None,
         }
     }
@@ -104,9 +120,17 @@ mod keys {
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
-    /// The last sequence in the log. Held across every append's
-    /// check-and-write so that appends are serialized.
-    last_seq: Mutex<u64>,
+    /// The last event sequence and the last journal record number. Held
+    /// across every append's check-and-write so that appends are
+    /// serialized.
+    last_seq: Mutex<Tail>,
+}
+
+/// Where the log and the journal end.
+#[derive(Debug, Clone, Copy)]
+struct Tail {
+    seq: u64,
+    journal: u64,
 }
 
 /// The one tree holding events and their metadata.
@@ -136,17 +160,28 @@ impl SledStore {
                     .ok_or_else(|| StoreError::Corrupt(format!("bad event key {key:?}")))?
             }
         };
+        let journal = match tree.scan_prefix([keys::JOURNAL]).next_back() {
+            None => 0,
+            Some(entry) => {
+                let (key, _) = entry.map_err(sled_error)?;
+                keys::journal_no(&key)
+                    .ok_or_else(|| StoreError::Corrupt(format!("bad journal key {key:?}")))?
+            }
+        };
         Ok(SledStore {
             db,
             tree,
-            last_seq: Mutex::new(last_seq),
+            last_seq: Mutex::new(Tail {
+                seq: last_seq,
+                journal,
+            }),
         })
     }
 
     /// The append lock. A panic while holding it cannot leave the cached
     /// value wrong (it is only bumped after a successful write), so a
     /// poisoned lock is still usable.
-    fn lock(&self) -> MutexGuard<'_, u64> {
+    fn lock(&self) -> MutexGuard<'_, Tail> {
         self.last_seq.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -197,10 +232,10 @@ impl EventStore for SledStore {
     fn append(&self, batch: Batch) -> Result<u64, StoreError> {
         let new_last = validate_batch(&batch)?;
         let mut last = self.lock();
-        if batch.expected_last_seq != *last {
+        if batch.expected_last_seq != last.seq {
             return Err(StoreError::Conflict {
                 expected: batch.expected_last_seq,
-                actual: *last,
+                actual: last.seq,
             });
         }
         let mut writes = sled::Batch::default();
@@ -213,13 +248,21 @@ impl EventStore for SledStore {
         for (key, value) in &batch.dedup {
             writes.insert(keys::dedup(key), value.as_slice());
         }
+        let mut journal = last.journal;
+        for record in &batch.journal {
+            journal += 1;
+            writes.insert(&keys::journal(journal), record.as_slice());
+        }
         self.tree.apply_batch(writes).map_err(sled_error)?;
-        *last = new_last;
+        *last = Tail {
+            seq: new_last,
+            journal,
+        };
         Ok(new_last)
     }
 
     fn last_seq(&self) -> Result<u64, StoreError> {
-        Ok(*self.lock())
+        Ok(self.lock().seq)
     }
 
     fn read(&self, from_seq: u64, max: usize) -> Result<Vec<Envelope>, StoreError> {
@@ -293,6 +336,23 @@ impl EventStore for SledStore {
             .map(|v| v.to_vec()))
     }
 
+    fn journal_len(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().journal)
+    }
+
+    fn journal(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.tree
+            .range(keys::journal(from.max(1))..=keys::journal(u64::MAX))
+            .take(max)
+            .map(|entry| {
+                let (key, value) = entry.map_err(sled_error)?;
+                let n = keys::journal_no(&key)
+                    .ok_or_else(|| StoreError::Corrupt(format!("bad journal key {key:?}")))?;
+                Ok((n, value.to_vec()))
+            })
+            .collect()
+    }
+
     fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
         let mut value = Vec::with_capacity(8 + snapshot.state.len());
         value.extend_from_slice(&snapshot.seq.to_be_bytes());
@@ -346,6 +406,9 @@ mod tests {
         assert_eq!(keys::event_seq(&keys::checkpoint("x")), None);
         assert_eq!(keys::event_seq(&keys::dedup(&[0; 8])), None);
         assert_eq!(keys::event_seq(keys::SNAPSHOT), None);
+        assert_eq!(keys::event_seq(&keys::journal(1)), None);
+        assert_eq!(keys::journal_no(&keys::event(1)), None);
+        assert_eq!(keys::journal_no(&keys::journal(7)), Some(7));
         // A dedup key that looks like an event key stays a dedup key.
         assert_ne!(keys::dedup(&keys::event(1)), keys::event(1).to_vec());
     }

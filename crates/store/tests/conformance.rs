@@ -52,6 +52,7 @@ suite!(
     multi_event_append_atomic,
     checkpoints_in_batch,
     dedup_in_batch,
+    journal_in_batch,
     metadata_only_batch,
     set_checkpoint_standalone,
     snapshots_save_load_replace,
@@ -73,7 +74,27 @@ fn run_all_sled() {
 fn sled_reopen_preserves_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
-    conformance::reopen_preserves_everything(|| SledStore::open(&path).unwrap());
+    conformance::reopen_preserves_everything(|| reopen(&path));
+}
+
+/// Opens `path` again after the previous store on it was dropped. sled
+/// releases its directory lock when the last handle to the database goes,
+/// and its background flusher thread can hold one a moment past the drop
+/// (seen once in CI: `could not acquire lock ... WouldBlock`), so a lock
+/// refusal is retried for up to 5 s; any other error fails at once.
+fn reopen(path: &std::path::Path) -> SledStore {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match SledStore::open(path) {
+            Ok(s) => return s,
+            Err(StoreError::Io(e))
+                if e.contains("could not acquire lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("reopening {}: {e}", path.display()),
+        }
+    }
 }
 
 /// The append lock is per `SledStore`, so a second store on the same

@@ -117,6 +117,12 @@ pub enum Cmd {
         #[arg(long)]
         use_snapshot: bool,
     },
+    /// Print a service's command journal (every user command it decided,
+    /// as signed, with its block and outcome), one JSON record per line.
+    Journal {
+        #[arg(long)]
+        service: String,
+    },
     /// Start nats-server and all services on one data dir (Ctrl-C stops).
     Up(UpCmd),
     /// Run one service in this process.
@@ -662,6 +668,11 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             to_seq,
             use_snapshot,
         } => print_json(&replay::replay(&service, &data, to_seq, use_snapshot)?),
+        Cmd::Journal { service } => {
+            for line in replay::journal(&service, &data)? {
+                println!("{line}");
+            }
+        }
         Cmd::Up(u) => up::up(up::UpArgs {
             data,
             wallet_dir,

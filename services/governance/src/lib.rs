@@ -160,7 +160,8 @@ pub fn from_amm(core: &Governance, event: &Envelope) -> Option<CommandBody> {
         }
         Ok(AmmEvent::StakeReport(r)) => Some(CommandBody::Stakes(StakeReport {
             root: r.root,
-            hotkey_total: r.hotkey_total,
+            hotkey_alpha: r.hotkey_alpha,
+            prices: r.prices,
             coldkey_alpha: r.coldkey_alpha,
         })),
         Ok(AmmEvent::SubnetOpened(o)) if own_op(core, &o.op) => {
