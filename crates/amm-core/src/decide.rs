@@ -46,11 +46,21 @@ const LEDGER_NO_FUNDS: &[&str] = &["InsufficientBalance", "Expendability"];
 
 impl Amm {
     pub(crate) fn decide_command(&self, cmd: &Command) -> Result<Vec<AmmEvent>, Rejection> {
+        self.decide_changes(cmd).map(|(events, _)| events)
+    }
+
+    /// The events of `cmd` and what they change, as one layer over this
+    /// state (each event was applied to it as it was emitted).
+    pub(crate) fn decide_changes(
+        &self,
+        cmd: &Command,
+    ) -> Result<(Vec<AmmEvent>, crate::state::Changes), Rejection> {
         let mut tx = Tx::new(self);
         tx.dispatch(cmd)?;
         tx.report_stake_weights();
         tx.report_stakes();
-        Ok(tx.events)
+        let events = std::mem::take(&mut tx.events);
+        Ok((events, tx.into_changes()))
     }
 }
 

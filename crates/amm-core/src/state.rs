@@ -427,6 +427,11 @@ pub(crate) struct Changes {
 }
 
 /// A decision (or one event's application) in progress.
+///
+/// Rule: a decision changes the layer only through [`Tx::emit`], which
+/// applies the event it records. `Amm::handle` commits a decision's layer
+/// as the result of evolving its events (docs/decisions/0012), so a write
+/// that bypasses `emit` would make live state differ from replay.
 pub struct Tx<'a> {
     pub params: AmmParams,
     pub genesis_applied: bool,
@@ -684,9 +689,19 @@ impl<'a> Tx<'a> {
             }
         }
         self.holders_changed.insert((netuid, hotkey, coldkey));
-        self.positions
-            .or_insert_with(coldkey, imbl::OrdSet::new)
-            .insert((netuid, hotkey));
+        // Most deposits add to a position the coldkey already holds (every
+        // epoch's payouts); only a new one is written, so the layer does
+        // not copy the coldkey's set to insert what it has.
+        let key = (netuid, hotkey);
+        if !self
+            .positions
+            .get(&coldkey)
+            .is_some_and(|p| p.contains(&key))
+        {
+            self.positions
+                .or_insert_with(coldkey, imbl::OrdSet::new)
+                .insert(key);
+        }
         self.touched.insert((netuid, hotkey));
     }
 

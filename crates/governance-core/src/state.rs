@@ -506,8 +506,20 @@ impl Governance {
                 if e.root_interval_reset {
                     self.root.regs_interval = 0;
                 }
+                // The factor depends only on the half-life, which nearly
+                // every subnet shares: one bisection per distinct value,
+                // not one per subnet per block.
+                let mut memo: Option<(u16, u64)> = None;
                 for s in self.subnets.values_mut() {
-                    let f = math::decay_factor_q32(s.params.burn_half_life);
+                    let hl = s.params.burn_half_life;
+                    let f = match memo {
+                        Some((h, f)) if h == hl => f,
+                        _ => {
+                            let f = math::decay_factor_q32(hl);
+                            memo = Some((hl, f));
+                            f
+                        }
+                    };
                     s.burn = math::decay_burn(s.burn, f, s.params.min_burn, s.params.max_burn);
                 }
             }

@@ -10,8 +10,40 @@ pub const SS58_PREFIX: u8 = 42;
 /// Displays and parses as SS58 (prefix 42); serializes as SS58 in
 /// human-readable formats (JSON) and as 32 raw bytes otherwise (bincode), so
 /// stored state stays compact and JSON stays readable.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+///
+/// Ordered as its bytes are (lexicographically), like the derived order of
+/// `[u8; 32]`, but compared as four big-endian words: every B-tree of the
+/// cores is keyed by account ids, and the derived order calls `memcmp`
+/// for each comparison (12 % of a simulated block, profiled).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct AccountId(pub [u8; 32]);
+
+impl AccountId {
+    /// The key as four big-endian words; their order is the bytes' order.
+    #[inline]
+    fn words(&self) -> [u64; 4] {
+        let w = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&self.0[i * 8..i * 8 + 8]);
+            u64::from_be_bytes(b)
+        };
+        [w(0), w(1), w(2), w(3)]
+    }
+}
+
+impl Ord for AccountId {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.words().cmp(&other.words())
+    }
+}
+
+impl PartialOrd for AccountId {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Ss58Error {
@@ -119,6 +151,40 @@ impl<'de> Deserialize<'de> for AccountId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word order is the byte order: every B-tree, digest and
+    /// snapshot that iterates account ids depends on it.
+    #[test]
+    fn order_is_the_byte_order() {
+        let mut x: u64 = 0x243F_6A88_85A3_08D3;
+        let mut next = || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z ^ (z >> 31)
+        };
+        let mut ids: Vec<AccountId> = Vec::new();
+        for _ in 0..400 {
+            let mut b = [0u8; 32];
+            for chunk in b.chunks_mut(8) {
+                chunk.copy_from_slice(&next().to_le_bytes());
+            }
+            // Keys that share long prefixes, differ in one byte at a word
+            // edge, or in the top bit.
+            let mut c = b;
+            c[(next() % 32) as usize] ^= 1 << (next() % 8);
+            let mut d = b;
+            d[..24].fill(0);
+            ids.extend([AccountId(b), AccountId(c), AccountId(d)]);
+        }
+        ids.extend([AccountId([0; 32]), AccountId([0xff; 32])]);
+        for a in &ids {
+            for b in ids.iter().step_by(7) {
+                assert_eq!(a.cmp(b), a.0.cmp(&b.0), "{a:?} vs {b:?}");
+                assert_eq!(a.partial_cmp(b), Some(a.0.cmp(&b.0)));
+            }
+        }
+    }
 
     #[test]
     fn alice_public_key_has_her_well_known_address() {

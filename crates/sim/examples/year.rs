@@ -18,6 +18,9 @@ use keys::AccountId;
 use serde_json::{json, Value};
 use std::time::Instant;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TAO: u64 = 1_000_000_000;
 const BLOCKS_PER_DAY: u64 = 7_200;
 const YEAR: u64 = 2_628_000;
@@ -162,4 +165,12 @@ fn main() {
         r.commands.accepted, r.commands.rejected, r.commands.rejections
     );
     println!("events          {:?}", r.events);
+    // The final states, so that a faster build can show it computes the
+    // same economy (equal digests, equal states).
+    for (service, d) in &r.digests {
+        println!("digest          {service:<11} {d}");
+    }
+    if !outcome.invariants.is_empty() {
+        println!("invariants      {:?}", outcome.invariants);
+    }
 }

@@ -37,7 +37,10 @@ struct Node<S: Service> {
     seq: u64,
 }
 
-impl<S: Service> Node<S> {
+impl<S: Service> Node<S>
+where
+    <S::Core as Aggregate>::Event: 'static,
+{
     fn new() -> Self {
         Node {
             core: Default::default(),
@@ -47,7 +50,12 @@ impl<S: Service> Node<S> {
 
     /// Decides `cmd` and, if accepted, evolves and queues its events;
     /// a rejection is returned as its code and changes nothing.
-    fn handle(&mut self, cmd: &Cmd<S>, queue: &mut VecDeque<Envelope>) -> Result<(), String> {
+    fn handle(
+        &mut self,
+        cmd: &Cmd<S>,
+        queue: &mut VecDeque<Envelope>,
+        obs: &mut Observer,
+    ) -> Result<(), String> {
         match self.core.handle(cmd) {
             Ok(events) => {
                 let meta = EventMeta {
@@ -57,6 +65,7 @@ impl<S: Service> Node<S> {
                     trace: None,
                 };
                 for ev in &events {
+                    obs.produced(<S::Core as Aggregate>::SERVICE, ev);
                     self.seq += 1;
                     queue.push_back(Envelope::wrap_numbered(
                         <S::Core as Aggregate>::SERVICE,
@@ -73,12 +82,18 @@ impl<S: Service> Node<S> {
 
     /// Runs start-up commands; any refusal stops the simulation (a
     /// cluster would start without that part of the genesis).
-    fn start(&mut self, cmds: Vec<Cmd<S>>, queue: &mut VecDeque<Envelope>) -> Result<(), SimError> {
+    fn start(
+        &mut self,
+        cmds: Vec<Cmd<S>>,
+        queue: &mut VecDeque<Envelope>,
+        obs: &mut Observer,
+    ) -> Result<(), SimError> {
         for c in &cmds {
-            self.handle(c, queue).map_err(|reason| SimError::Startup {
-                service: <S::Core as Aggregate>::SERVICE,
-                reason,
-            })?;
+            self.handle(c, queue, obs)
+                .map_err(|reason| SimError::Startup {
+                    service: <S::Core as Aggregate>::SERVICE,
+                    reason,
+                })?;
         }
         Ok(())
     }
@@ -89,7 +104,7 @@ impl<S: Service> Node<S> {
             return;
         }
         if let Some(cmd) = S::on_foreign(&self.core, env) {
-            if let Err(code) = self.handle(&cmd, queue) {
+            if let Err(code) = self.handle(&cmd, queue, obs) {
                 obs.foreign_rejected(<S::Core as Aggregate>::SERVICE, &code);
             }
         }
@@ -105,7 +120,7 @@ impl<S: Service> Node<S> {
         obs: &mut Observer,
     ) -> Result<(), String> {
         let cmd = S::admit(Caller::User(signer), encoded_len, wire);
-        let res = self.handle(&cmd, queue);
+        let res = self.handle(&cmd, queue, obs);
         obs.command(
             <S::Core as Aggregate>::SERVICE,
             res.as_ref().err().map(String::as_str),
@@ -184,7 +199,6 @@ impl Engine {
     /// Delivers queued events until no service has anything left to say.
     fn settle(&mut self) {
         while let Some(env) = self.queue.pop_front() {
-            self.obs.event(&env);
             let q = &mut self.queue;
             let o = &mut self.obs;
             self.ledger.feed(&env, q, o);
@@ -539,14 +553,12 @@ pub fn run_observed(
         queue: VecDeque::new(),
         obs: Observer::new(scenario, start_ms, block_ms),
     };
-    e.ledger
-        .start(ledger::start(ledger_genesis), &mut e.queue)?;
-    e.consensus.start(g.consensus_start(), &mut e.queue)?;
-    e.amm.start(
-        amm::start_commands(g.amm_genesis(), g.emission_rule),
-        &mut e.queue,
-    )?;
-    e.governance.start(g.governance_start(), &mut e.queue)?;
+    let (q, o) = (&mut e.queue, &mut e.obs);
+    e.ledger.start(ledger::start(ledger_genesis), q, o)?;
+    e.consensus.start(g.consensus_start(), q, o)?;
+    e.amm
+        .start(amm::start_commands(g.amm_genesis(), g.emission_rule), q, o)?;
+    e.governance.start(g.governance_start(), q, o)?;
     e.settle();
     e.obs.genesis(e.ledger.core.total_issuance());
     checkpoint(&e.checkpoint(0, false));
@@ -631,7 +643,7 @@ pub fn run_observed(
             .and_then(|i| scenario.block_timestamps_ms.get(i).copied())
             .unwrap_or(start_ms + b * block_ms);
         if let Some(cmd) = block_command(scenario, &e.ledger.core, now_ms) {
-            if let Err(code) = e.ledger.handle(&cmd, &mut e.queue) {
+            if let Err(code) = e.ledger.handle(&cmd, &mut e.queue, &mut e.obs) {
                 e.obs.foreign_rejected("ledger", &format!("tick:{code}"));
             }
         }
