@@ -139,6 +139,55 @@ pub trait VersionedEvent: Sized {
     }
 }
 
+/// A foreign event as a consumer's glue reads it: its envelope and, when
+/// it is delivered in process (the simulator), the event its producer
+/// emitted, so the consumer need not decode what was never encoded.
+/// Derefs to the envelope for its metadata (`service`, `seq`, `block`, ...).
+#[derive(Clone, Copy)]
+pub struct Foreign<'a> {
+    env: &'a Envelope,
+    typed: Option<&'a dyn std::any::Any>,
+}
+
+impl<'a> Foreign<'a> {
+    /// An event as stored and published: decoded from its payload.
+    pub fn wire(env: &'a Envelope) -> Self {
+        Foreign { env, typed: None }
+    }
+
+    /// An event handed over in process beside its envelope's header
+    /// ([`Envelope::header_numbered`]).
+    pub fn in_process(env: &'a Envelope, typed: &'a dyn std::any::Any) -> Self {
+        Foreign {
+            env,
+            typed: Some(typed),
+        }
+    }
+
+    /// The envelope.
+    pub fn envelope(&self) -> &'a Envelope {
+        self.env
+    }
+
+    /// The event body: the producer's own value when handed over in
+    /// process, otherwise decoded (and upcast) from the payload. The
+    /// codec's round trip (`decode(encode(e)) == e`, golden fixtures of
+    /// every version) is what makes the two the same value.
+    pub fn decode<E: VersionedEvent + Clone + 'static>(&self) -> Result<E, DecodeError> {
+        match self.typed.and_then(|t| t.downcast_ref::<E>()) {
+            Some(e) => Ok(e.clone()),
+            None => E::from_envelope(self.env),
+        }
+    }
+}
+
+impl std::ops::Deref for Foreign<'_> {
+    type Target = Envelope;
+    fn deref(&self) -> &Envelope {
+        self.env
+    }
+}
+
 /// Everything about a new event except its position and id, which the shell
 /// assigns when it appends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +217,34 @@ impl Envelope {
         Envelope {
             id: Uuid::from_u64_pair(u64::from_be_bytes(tag), seq),
             ..Self::wrap_payload(service, seq, event, meta)
+        }
+    }
+
+    /// [`Envelope::wrap_numbered`] without the payload: the header of an
+    /// event handed to consumers in process beside the event itself
+    /// ([`Foreign::in_process`]). Never stored or published: its payload
+    /// is empty, so it decodes to nothing.
+    pub fn header_numbered<E: VersionedEvent>(
+        service: &str,
+        seq: u64,
+        event: &E,
+        meta: &EventMeta,
+    ) -> Self {
+        let mut tag = [0u8; 8];
+        for (t, b) in tag.iter_mut().zip(service.bytes()) {
+            *t = b;
+        }
+        Envelope {
+            id: Uuid::from_u64_pair(u64::from_be_bytes(tag), seq),
+            service: service.to_owned(),
+            seq,
+            event_type: event.event_type().to_owned(),
+            version: event.version(),
+            block: meta.block,
+            causation: meta.causation.clone(),
+            correlation: meta.correlation.clone(),
+            trace: meta.trace.clone(),
+            payload: Vec::new(),
         }
     }
 

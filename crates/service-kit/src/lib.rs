@@ -56,8 +56,16 @@ pub trait Service: Send + Sync + 'static {
         &[]
     }
 
-    /// The command (if any) a foreign event causes.
-    fn on_foreign(_core: &Self::Core, _event: &Envelope) -> Option<Cmd<Self>> {
+    /// The command (if any) a foreign event causes, read off the wire.
+    fn on_foreign(core: &Self::Core, event: &Envelope) -> Option<Cmd<Self>> {
+        Self::on_foreign_event(core, envelope::Foreign::wire(event))
+    }
+
+    /// The command (if any) a foreign event causes, however it was
+    /// delivered: services implement this one, so the wire
+    /// ([`Service::on_foreign`]) and the simulator's in-process delivery
+    /// run the same glue.
+    fn on_foreign_event(_core: &Self::Core, _event: envelope::Foreign<'_>) -> Option<Cmd<Self>> {
         None
     }
 

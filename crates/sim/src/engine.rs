@@ -7,9 +7,14 @@
 //! The simulator calls exactly those, so a rule the services follow is a
 //! rule the simulator follows.
 //!
-//! Delivery: one FIFO queue of envelopes. Each event a core emits is
-//! wrapped as the runtime wraps it (service, per-service sequence, block)
-//! and queued; the head of the queue is handed, in a fixed service order,
+//! Delivery: one FIFO queue of events. Each event a core emits is
+//! queued with its envelope's header as the runtime would wrap it
+//! (service, per-service sequence, block) and handed over as the value it
+//! is (`Service::on_foreign_event` with `Foreign::in_process`): nothing is
+//! encoded to be decoded again in the same process. The services' wire
+//! path decodes the same value (the codec's round trip is tested with
+//! golden fixtures), and the cluster tests compare a simulated run's final
+//! digests with the same commands driven through the real cluster; the head of the queue is handed, in a fixed service order,
 //! to every service whose `sources()` name its stream, and what they emit
 //! joins the tail. So every service sees each stream in order, as its
 //! inbox would, and one run has one interleaving: the same every time.
@@ -24,12 +29,16 @@ use crate::SimError;
 use aggregate::Aggregate;
 use amm::AmmService;
 use consensus::ConsensusService;
-use envelope::{Envelope, EventMeta};
+use envelope::{Envelope, EventMeta, Foreign};
 use governance::GovernanceService;
 use keys::{AccountId, Keypair};
 use ledger::LedgerService;
 use service_kit::{Caller, Cmd, Service};
+use std::any::Any;
 use std::collections::{BTreeSet, VecDeque};
+
+/// An event in flight: its envelope's header and the event itself.
+type Queued = (Envelope, Box<dyn Any>);
 
 /// One core and the position of its log.
 struct Node<S: Service> {
@@ -53,7 +62,7 @@ where
     fn handle(
         &mut self,
         cmd: &Cmd<S>,
-        queue: &mut VecDeque<Envelope>,
+        queue: &mut VecDeque<Queued>,
         obs: &mut Observer,
     ) -> Result<(), String> {
         match self.core.handle(cmd) {
@@ -64,15 +73,16 @@ where
                     correlation: String::new(),
                     trace: None,
                 };
-                for ev in &events {
-                    obs.produced(<S::Core as Aggregate>::SERVICE, ev);
+                for ev in events {
+                    obs.produced(<S::Core as Aggregate>::SERVICE, &ev);
                     self.seq += 1;
-                    queue.push_back(Envelope::wrap_numbered(
+                    let header = Envelope::header_numbered(
                         <S::Core as Aggregate>::SERVICE,
                         self.seq,
-                        ev,
+                        &ev,
                         &meta,
-                    ));
+                    );
+                    queue.push_back((header, Box::new(ev)));
                 }
                 Ok(())
             }
@@ -85,7 +95,7 @@ where
     fn start(
         &mut self,
         cmds: Vec<Cmd<S>>,
-        queue: &mut VecDeque<Envelope>,
+        queue: &mut VecDeque<Queued>,
         obs: &mut Observer,
     ) -> Result<(), SimError> {
         for c in &cmds {
@@ -99,11 +109,17 @@ where
     }
 
     /// Hands one foreign event to this service, if it consumes the stream.
-    fn feed(&mut self, env: &Envelope, queue: &mut VecDeque<Envelope>, obs: &mut Observer) {
+    fn feed(
+        &mut self,
+        env: &Envelope,
+        typed: &dyn Any,
+        queue: &mut VecDeque<Queued>,
+        obs: &mut Observer,
+    ) {
         if !S::sources().contains(&env.service.as_str()) {
             return;
         }
-        if let Some(cmd) = S::on_foreign(&self.core, env) {
+        if let Some(cmd) = S::on_foreign_event(&self.core, Foreign::in_process(env, typed)) {
             if let Err(code) = self.handle(&cmd, queue, obs) {
                 obs.foreign_rejected(<S::Core as Aggregate>::SERVICE, &code);
             }
@@ -116,7 +132,7 @@ where
         signer: AccountId,
         encoded_len: u32,
         wire: S::Wire,
-        queue: &mut VecDeque<Envelope>,
+        queue: &mut VecDeque<Queued>,
         obs: &mut Observer,
     ) -> Result<(), String> {
         let cmd = S::admit(Caller::User(signer), encoded_len, wire);
@@ -172,7 +188,7 @@ struct Engine {
     consensus: Node<ConsensusService>,
     amm: Node<AmmService>,
     governance: Node<GovernanceService>,
-    queue: VecDeque<Envelope>,
+    queue: VecDeque<Queued>,
     obs: Observer,
 }
 
@@ -198,13 +214,14 @@ impl Engine {
 
     /// Delivers queued events until no service has anything left to say.
     fn settle(&mut self) {
-        while let Some(env) = self.queue.pop_front() {
+        while let Some((env, typed)) = self.queue.pop_front() {
             let q = &mut self.queue;
             let o = &mut self.obs;
-            self.ledger.feed(&env, q, o);
-            self.consensus.feed(&env, q, o);
-            self.amm.feed(&env, q, o);
-            self.governance.feed(&env, q, o);
+            let t = typed.as_ref();
+            self.ledger.feed(&env, t, q, o);
+            self.consensus.feed(&env, t, q, o);
+            self.amm.feed(&env, t, q, o);
+            self.governance.feed(&env, t, q, o);
         }
     }
 

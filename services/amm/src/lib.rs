@@ -20,7 +20,7 @@ use amm_core::{
     Amm, AmmGenesis, Command, CommandBody, EmissionRule, OpStatus, Origin, Peer, SubnetParam,
 };
 use consensus_core::ConsensusEvent;
-use envelope::{Envelope, VersionedEvent};
+use envelope::Foreign;
 use keys::AccountId;
 use ledger_core::LedgerEvent;
 use serde_json::{json, Value};
@@ -49,7 +49,7 @@ impl Service for AmmService {
         &["ledger", "consensus", "governance"]
     }
 
-    fn on_foreign(_core: &Amm, event: &Envelope) -> Option<Command> {
+    fn on_foreign_event(_core: &Amm, event: Foreign<'_>) -> Option<Command> {
         match event.service.as_str() {
             "ledger" => from_ledger(event).map(|b| Command::new(Origin::Peer(Peer::Ledger), b)),
             "consensus" => {
@@ -68,14 +68,14 @@ impl Service for AmmService {
 }
 
 /// What a ledger event asks of the amm.
-pub fn from_ledger(event: &Envelope) -> Option<CommandBody> {
+pub fn from_ledger(event: Foreign<'_>) -> Option<CommandBody> {
     if !matches!(
         event.event_type.as_str(),
         "BlockProduced" | "StakeFunded" | "StepRejected"
     ) {
         return None;
     }
-    match LedgerEvent::from_envelope(event) {
+    match event.decode::<LedgerEvent>() {
         Ok(LedgerEvent::BlockProduced(b)) => Some(CommandBody::Block {
             height: b.height,
             minted: b.minted,
@@ -95,11 +95,11 @@ pub fn from_ledger(event: &Envelope) -> Option<CommandBody> {
 }
 
 /// What a consensus event asks of the amm.
-pub fn from_consensus(event: &Envelope) -> Option<CommandBody> {
+pub fn from_consensus(event: Foreign<'_>) -> Option<CommandBody> {
     if !matches!(event.event_type.as_str(), "EpochRan" | "NeuronRegistered") {
         return None;
     }
-    match ConsensusEvent::from_envelope(event) {
+    match event.decode::<ConsensusEvent>() {
         Ok(ConsensusEvent::EpochRan(e)) => Some(CommandBody::Epoch {
             netuid: e.netuid,
             block: e.block,
@@ -139,7 +139,7 @@ pub fn amm_param(p: &governance_core::Hyperparameter) -> Option<SubnetParam> {
 /// pool (or close it when the registration failed), dissolve a pruned or
 /// dissolved subnet, start one, burn a neuron registration's TAO through
 /// the pool, and apply the parameters governance owns the rules for.
-pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
+pub fn from_governance(event: Foreign<'_>) -> Option<CommandBody> {
     use governance_core::{GlobalParam, GovernanceEvent as G, Target};
     if !matches!(
         event.event_type.as_str(),
@@ -163,7 +163,7 @@ pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
         return None;
     }
     let set = |netuid: u16, param: SubnetParam| Some(CommandBody::SetParam { netuid, param });
-    match G::from_envelope(event) {
+    match event.decode::<G>() {
         Ok(G::SubnetRegistered(r)) => Some(CommandBody::OpenSubnet {
             op: r.op,
             netuid: r.netuid,
@@ -427,7 +427,7 @@ pub async fn run_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use envelope::EventMeta;
+    use envelope::{Envelope, EventMeta};
     use governance_core::event as g;
     use governance_core::{GovernanceEvent, Hyperparameter, Target};
 

@@ -14,7 +14,7 @@
 
 use amm_core::AmmEvent;
 use consensus_core::{Command, CommandBody, Consensus, Hyperparameter, Origin, SubnetParams};
-use envelope::{Envelope, VersionedEvent};
+use envelope::Foreign;
 use serde_json::{json, Value};
 use service_kit::{Caller, Service, ServiceConfig, ShellError};
 use std::sync::Arc;
@@ -43,7 +43,7 @@ impl Service for ConsensusService {
         &["amm", "governance"]
     }
 
-    fn on_foreign(_core: &Consensus, event: &Envelope) -> Option<Command> {
+    fn on_foreign_event(_core: &Consensus, event: Foreign<'_>) -> Option<Command> {
         let body = match event.service.as_str() {
             "amm" => from_amm(event),
             "governance" => from_governance(event),
@@ -78,11 +78,11 @@ impl Service for ConsensusService {
 
 /// What an amm event means to consensus: a coinbase block (its epoch
 /// accruals, then the block itself) or new stake weights.
-pub fn from_amm(event: &Envelope) -> Option<CommandBody> {
+pub fn from_amm(event: Foreign<'_>) -> Option<CommandBody> {
     if !matches!(event.event_type.as_str(), "CoinbaseRan" | "StakeWeights") {
         return None;
     }
-    match AmmEvent::from_envelope(event) {
+    match event.decode::<AmmEvent>() {
         Ok(AmmEvent::CoinbaseRan(c)) => Some(CommandBody::ObserveCoinbase {
             height: c.block,
             accruals: c.epoch_accruals(),
@@ -138,7 +138,7 @@ pub fn new_subnet_params(tempo: u16) -> SubnetParams {
 /// metagraph (owner hotkey at uid 0), drop it when the registration failed
 /// or the subnet was dissolved, register a paid neuron, apply a
 /// hyperparameter.
-pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
+pub fn from_governance(event: Foreign<'_>) -> Option<CommandBody> {
     use governance_core::{GovernanceEvent as G, Target};
     if !matches!(
         event.event_type.as_str(),
@@ -150,7 +150,7 @@ pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
     ) {
         return None;
     }
-    match G::from_envelope(event) {
+    match event.decode::<G>() {
         Ok(G::SubnetRegistered(r)) => Some(CommandBody::CreateSubnet {
             op: Some(r.op),
             netuid: r.netuid,
@@ -197,7 +197,7 @@ pub async fn run(
 mod tests {
     use super::*;
     use amm_core::event::CoinbaseRan;
-    use envelope::EventMeta;
+    use envelope::{Envelope, EventMeta};
 
     #[test]
     fn amm_coinbase_blocks_become_observe_coinbase() {
@@ -223,5 +223,59 @@ mod tests {
                 accruals: vec![]
             }
         );
+    }
+
+    /// The simulator hands events over in process (a header without a
+    /// payload, beside the event): the glue must turn them into the command
+    /// the wire gives, and a header alone decodes to nothing.
+    #[test]
+    fn in_process_delivery_gives_the_wires_command() {
+        let subnet = |netuid: u16, server: u64| amm_core::event::SubnetCoinbase {
+            netuid,
+            tao_in: 7,
+            alpha_in: 11,
+            excess_tao: 0,
+            bought_alpha: 0,
+            alpha_out: 13,
+            owner_cut: 2,
+            server,
+            validator: 5,
+            root: 1,
+            root_recycled: 0,
+            tao_reserve: 1_000,
+            alpha_reserve: 2_000,
+            alpha_outstanding: 3_000,
+            quote_weight: 500_000_000_000_000_000,
+            moving_price_bits: 1 << 31,
+        };
+        let ev = AmmEvent::CoinbaseRan(CoinbaseRan {
+            block: 9,
+            minted: 1_000_000_000,
+            subnets: vec![subnet(1, 3), subnet(2, 0)],
+            credits: vec![(1, 7), (2, 7)],
+            recycled: 999_999_986,
+        });
+        let meta = EventMeta {
+            block: 9,
+            causation: None,
+            correlation: "c".into(),
+            trace: None,
+        };
+        let core = Consensus::default();
+        let wire = ConsensusService::on_foreign(&core, &Envelope::wrap("amm", 4, &ev, &meta))
+            .expect("a command off the wire");
+        let header = Envelope::header_numbered("amm", 4, &ev, &meta);
+        assert!(header.payload.is_empty());
+        let typed = ConsensusService::on_foreign_event(&core, Foreign::in_process(&header, &ev))
+            .expect("a command in process");
+        assert_eq!(typed.body, wire.body);
+        assert_eq!(
+            wire.body,
+            CommandBody::ObserveCoinbase {
+                height: 9,
+                accruals: vec![(1, 9), (2, 6)]
+            }
+        );
+        assert!(ConsensusService::on_foreign(&core, &header).is_none());
     }
 }

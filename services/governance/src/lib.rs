@@ -30,7 +30,7 @@
 use aggregate::Aggregate;
 use amm_core::AmmEvent;
 use consensus_core::ConsensusEvent;
-use envelope::{Envelope, VersionedEvent};
+use envelope::Foreign;
 use governance_core::state::{OpKind, OpStatus};
 use governance_core::{Command, CommandBody, Governance, Origin, Peer, StakeReport};
 use keys::AccountId;
@@ -61,7 +61,7 @@ impl Service for GovernanceService {
         &["ledger", "amm", "consensus"]
     }
 
-    fn on_foreign(core: &Governance, event: &Envelope) -> Option<Command> {
+    fn on_foreign_event(core: &Governance, event: Foreign<'_>) -> Option<Command> {
         match event.service.as_str() {
             "ledger" => {
                 from_ledger(core, event).map(|b| Command::new(Origin::Peer(Peer::Ledger), b))
@@ -87,14 +87,14 @@ fn own_op(core: &Governance, op: &str) -> bool {
 }
 
 /// What a ledger event asks of governance.
-pub fn from_ledger(core: &Governance, event: &Envelope) -> Option<CommandBody> {
+pub fn from_ledger(core: &Governance, event: Foreign<'_>) -> Option<CommandBody> {
     if !matches!(
         event.event_type.as_str(),
         "BlockProduced" | "LockedForSubnet" | "RegistrationFunded" | "StepRejected"
     ) {
         return None;
     }
-    match LedgerEvent::from_envelope(event) {
+    match event.decode::<LedgerEvent>() {
         Ok(LedgerEvent::BlockProduced(b)) => Some(CommandBody::Block {
             height: b.height,
             emission: b.minted,
@@ -120,14 +120,14 @@ pub fn from_ledger(core: &Governance, event: &Envelope) -> Option<CommandBody> {
 }
 
 /// What an amm event asks of governance.
-pub fn from_amm(core: &Governance, event: &Envelope) -> Option<CommandBody> {
+pub fn from_amm(core: &Governance, event: Foreign<'_>) -> Option<CommandBody> {
     if !matches!(
         event.event_type.as_str(),
         "CoinbaseRan" | "StakeReport" | "SubnetOpened" | "GovernanceStepRefused" | "ParamSet"
     ) {
         return None;
     }
-    match AmmEvent::from_envelope(event) {
+    match event.decode::<AmmEvent>() {
         Ok(AmmEvent::CoinbaseRan(c)) => {
             let entries: Vec<(u16, i128, u64)> = c
                 .subnets
@@ -182,14 +182,14 @@ pub fn from_amm(core: &Governance, event: &Envelope) -> Option<CommandBody> {
 }
 
 /// What a consensus event asks of governance.
-pub fn from_consensus(core: &Governance, event: &Envelope) -> Option<CommandBody> {
+pub fn from_consensus(core: &Governance, event: Foreign<'_>) -> Option<CommandBody> {
     if !matches!(
         event.event_type.as_str(),
         "SubnetCreated" | "NeuronRegistered" | "StepRefused" | "EpochScheduleChanged"
     ) {
         return None;
     }
-    match ConsensusEvent::from_envelope(event) {
+    match event.decode::<ConsensusEvent>() {
         Ok(ConsensusEvent::SubnetCreated(s)) => match s.op {
             Some(op) if own_op(core, &op) => Some(CommandBody::MetagraphOpened { op }),
             _ => None,
@@ -429,7 +429,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use envelope::EventMeta;
+    use envelope::{Envelope, EventMeta, VersionedEvent};
 
     fn wrap<E: VersionedEvent>(service: &str, ev: &E) -> Envelope {
         let meta = EventMeta {

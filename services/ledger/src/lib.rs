@@ -11,7 +11,7 @@
 //! `{"netuid": n}`, `accounts`, `invariants`.
 
 use aggregate::Aggregate;
-use envelope::Envelope;
+use envelope::Foreign;
 use keys::AccountId;
 use ledger_core::{Clock, Command, CommandBody, CustodyDest, CustodyMove, Genesis, Ledger, Origin};
 use serde_json::{json, Value};
@@ -44,7 +44,7 @@ impl Service for LedgerService {
         &["amm", "governance"]
     }
 
-    fn on_foreign(_core: &Ledger, event: &Envelope) -> Option<Command> {
+    fn on_foreign_event(_core: &Ledger, event: Foreign<'_>) -> Option<Command> {
         let body = match event.service.as_str() {
             "amm" => from_amm(event),
             "governance" => from_governance(event),
@@ -76,17 +76,16 @@ impl Service for LedgerService {
 
 /// The saga step an amm event asks of the ledger (the choreography of
 /// ARCHITECTURE.md "Sagas"); `None` for events that move no TAO.
-pub fn from_amm(event: &Envelope) -> Option<CommandBody> {
+pub fn from_amm(event: Foreign<'_>) -> Option<CommandBody> {
     use amm_core::event::TaoDest;
     use amm_core::AmmEvent;
-    use envelope::VersionedEvent;
     if !matches!(
         event.event_type.as_str(),
         "StakeRequested" | "StakeFailed" | "TaoSettlement" | "CoinbaseRan"
     ) {
         return None;
     }
-    match AmmEvent::from_envelope(event) {
+    match event.decode::<AmmEvent>() {
         Ok(AmmEvent::StakeRequested(e)) => Some(CommandBody::FundStake {
             op: e.op,
             coldkey: e.coldkey,
@@ -130,8 +129,7 @@ pub fn from_amm(event: &Envelope) -> Option<CommandBody> {
 /// metagraph are open, release it if the registration failed; take a
 /// neuron registration's burn into custody, refund it if the registration
 /// failed after that.
-pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
-    use envelope::VersionedEvent;
+pub fn from_governance(event: Foreign<'_>) -> Option<CommandBody> {
     use governance_core::GovernanceEvent as G;
     if !matches!(
         event.event_type.as_str(),
@@ -143,7 +141,7 @@ pub fn from_governance(event: &Envelope) -> Option<CommandBody> {
     ) {
         return None;
     }
-    match G::from_envelope(event) {
+    match event.decode::<G>() {
         Ok(G::SubnetRegistrationRequested(r)) => Some(CommandBody::LockForSubnet {
             op: r.op,
             coldkey: r.coldkey,
@@ -245,7 +243,7 @@ pub fn start(genesis: Genesis) -> Vec<Command> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use envelope::EventMeta;
+    use envelope::{Envelope, EventMeta};
     use governance_core::event as g;
     use governance_core::GovernanceEvent;
 
