@@ -33,6 +33,26 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    // Serve until SIGINT/SIGTERM. An explicit handler matters in a
+    // container: as PID 1 the process would otherwise ignore SIGTERM and
+    // `docker compose down` would wait for the kill timeout. The handlers
+    // are installed before any port opens: a SIGTERM sent as soon as a
+    // client can connect must find them (it once killed the process
+    // instead, in CI).
+    let signals = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("taonet-otlp-receiver: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let stop = {
+        let _in_runtime = signals.enter();
+        Stop::install()
+    };
     let receiver = match OtlpReceiver::start_with(ReceiverConfig {
         grpc: args.grpc,
         http_query: args.http_query,
@@ -52,20 +72,7 @@ fn main() -> std::process::ExitCode {
     if let Some(h) = receiver.http_otlp_endpoint() {
         eprintln!("taonet-otlp-receiver: OTLP/HTTP on {h}/v1/traces");
     }
-    // Serve until SIGINT/SIGTERM. An explicit handler matters in a
-    // container: as PID 1 the process would otherwise ignore SIGTERM and
-    // `docker compose down` would wait for the kill timeout.
-    let signals = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("taonet-otlp-receiver: {err}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    signals.block_on(wait_for_signal());
+    signals.block_on(stop.wait());
     eprintln!(
         "taonet-otlp-receiver: stopping after {} spans",
         receiver.spans().len()
@@ -74,23 +81,54 @@ fn main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// The stop signals, registered with the OS when installed.
 #[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+struct Stop {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(unix)]
+impl Stop {
+    /// Must run inside the runtime (it registers with its driver).
+    fn install() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        Stop {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    async fn wait(mut self) {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-        Err(_) => {
+        if self.term.is_none() && self.int.is_none() {
             let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+        tokio::select! {
+            _ = next(&mut self.term) => {}
+            _ = next(&mut self.int) => {}
         }
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+struct Stop;
+
+#[cfg(not(unix))]
+impl Stop {
+    fn install() -> Self {
+        Stop
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
