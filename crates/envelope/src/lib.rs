@@ -210,13 +210,9 @@ impl Envelope {
         event: &E,
         meta: &EventMeta,
     ) -> Self {
-        let mut tag = [0u8; 8];
-        for (t, b) in tag.iter_mut().zip(service.bytes()) {
-            *t = b;
-        }
         Envelope {
-            id: Uuid::from_u64_pair(u64::from_be_bytes(tag), seq),
-            ..Self::wrap_payload(service, seq, event, meta)
+            payload: event.encode_payload(),
+            ..Self::header_numbered(service, seq, event, meta)
         }
     }
 
@@ -234,8 +230,25 @@ impl Envelope {
         for (t, b) in tag.iter_mut().zip(service.bytes()) {
             *t = b;
         }
+        Self::header(
+            Uuid::from_u64_pair(u64::from_be_bytes(tag), seq),
+            service,
+            seq,
+            event,
+            meta,
+        )
+    }
+
+    /// Everything but the payload, which is left empty.
+    fn header<E: VersionedEvent>(
+        id: Uuid,
+        service: &str,
+        seq: u64,
+        event: &E,
+        meta: &EventMeta,
+    ) -> Self {
         Envelope {
-            id: Uuid::from_u64_pair(u64::from_be_bytes(tag), seq),
+            id,
             service: service.to_owned(),
             seq,
             event_type: event.event_type().to_owned(),
@@ -248,32 +261,12 @@ impl Envelope {
         }
     }
 
-    fn wrap_payload<E: VersionedEvent>(
-        service: &str,
-        seq: u64,
-        event: &E,
-        meta: &EventMeta,
-    ) -> Self {
-        Envelope {
-            id: Uuid::nil(),
-            service: service.to_owned(),
-            seq,
-            event_type: event.event_type().to_owned(),
-            version: event.version(),
-            block: meta.block,
-            causation: meta.causation.clone(),
-            correlation: meta.correlation.clone(),
-            trace: meta.trace.clone(),
-            payload: event.encode_payload(),
-        }
-    }
-
     /// Wraps an event body for appending at `seq`, with a fresh
     /// time-ordered id.
     pub fn wrap<E: VersionedEvent>(service: &str, seq: u64, event: &E, meta: &EventMeta) -> Self {
         Envelope {
-            id: Uuid::now_v7(),
-            ..Self::wrap_payload(service, seq, event, meta)
+            payload: event.encode_payload(),
+            ..Self::header(Uuid::now_v7(), service, seq, event, meta)
         }
     }
 }
