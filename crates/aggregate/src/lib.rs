@@ -18,7 +18,9 @@ pub trait Aggregate: Default + Send + Sync + 'static {
     /// Service name; also the log and stream name.
     const SERVICE: &'static str;
     type Command: Send;
-    type Event: VersionedEvent + Clone + std::fmt::Debug + Send + Sync;
+    /// `'static`: events are plain data, and in process they are handed
+    /// over as `dyn Any` (the simulator).
+    type Event: VersionedEvent + Clone + std::fmt::Debug + Send + Sync + 'static;
     /// A domain rejection: names the rule that refused the command.
     type Rejection: std::error::Error + Serialize + Clone + Send + Sync;
 

@@ -7,17 +7,15 @@
 //! The simulator calls exactly those, so a rule the services follow is a
 //! rule the simulator follows.
 //!
-//! Delivery: one FIFO queue of events. Each event a core emits is
-//! queued with its envelope's header as the runtime would wrap it
-//! (service, per-service sequence, block) and handed over as the value it
-//! is (`Service::on_foreign_event` with `Foreign::in_process`): nothing is
-//! encoded to be decoded again in the same process. The services' wire
-//! path decodes the same value (the codec's round trip is tested with
-//! golden fixtures), and the cluster tests compare a simulated run's final
-//! digests with the same commands driven through the real cluster; the head of the queue is handed, in a fixed service order,
-//! to every service whose `sources()` name its stream, and what they emit
-//! joins the tail. So every service sees each stream in order, as its
-//! inbox would, and one run has one interleaving: the same every time.
+//! Delivery: one FIFO queue of events. Each event a core emits is queued
+//! as the value it is, beside its envelope's header as the runtime would
+//! wrap it (service, per-service sequence, block); nothing is encoded to
+//! be decoded again in the same process. The head of the queue is handed,
+//! in a fixed service order, to every service whose `sources()` name its
+//! stream (`Service::on_foreign_event` with `Foreign::in_process`, the
+//! glue the wire path runs after decoding), and what they emit joins the
+//! tail. So every service sees each stream in order, as its inbox would,
+//! and one run has one interleaving: the same every time.
 //!
 //! A block: the ledger's tick at `start + height × block time`, its
 //! consequences run to quiescence (coinbase, claims, epochs, payouts), then
@@ -46,10 +44,7 @@ struct Node<S: Service> {
     seq: u64,
 }
 
-impl<S: Service> Node<S>
-where
-    <S::Core as Aggregate>::Event: 'static,
-{
+impl<S: Service> Node<S> {
     fn new() -> Self {
         Node {
             core: Default::default(),
