@@ -4,7 +4,11 @@
 //! 1. pure pool swaps per second (`pool::Pool::swap`), at 0.5/0.5 weights
 //!    and at a re-solved weight (what pools have after injections);
 //! 2. the coinbase of one block over 128 subnets (decide + evolve through the
-//!    aggregate), with stakers on every subnet and root.
+//!    aggregate), with stakers on every subnet and root;
+//! 3. the same coinbase's arithmetic alone (`coinbase::tao_shares` and
+//!    `coinbase::subnet_coinbase` per subnet, no maps, events or layers):
+//!    the floor that any bit-exact simulator of the block pays
+//!    (docs/benchmarks.md §9).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -153,6 +157,7 @@ fn main() {
     black_box(d);
     amm.check_invariants().unwrap();
 
+    coinbase_floor(&amm);
     stake_decisions();
 }
 
@@ -202,4 +207,66 @@ fn stake_decisions() {
             per * 1e6
         );
     }
+}
+
+/// The coinbase's arithmetic alone over the subnets of `amm`, block after
+/// block: the shares, then each subnet's kernel, its outcome written back
+/// as `apply` does (reserves, alpha out, weight, EMA). No maps, no events,
+/// no copy-on-write: what is left is the fixed-point work itself.
+fn coinbase_floor(amm: &Amm) {
+    use amm_core::coinbase::{subnet_coinbase, tao_shares, BlockTerms};
+    use fixed::types::U96F32;
+    let mut subnets: Vec<Subnet> = amm
+        .subnets
+        .values()
+        .filter(|s| s.netuid != 0)
+        .cloned()
+        .collect();
+    let root_tao = amm.subnets.get(&0).map_or(0, |s| s.tao);
+    let tw = amm_core::fx::tao_weight(amm.params.tao_weight);
+    let blocks = 20_000u64;
+    let start = Instant::now();
+    let mut check = 0u64;
+    for b in 0..blocks {
+        let prices: Vec<_> = subnets
+            .iter()
+            .map(|s| amm_core::fx::i96_to_u64f64(s.moving_price_bits))
+            .collect();
+        let burned: Vec<_> = subnets
+            .iter()
+            .map(|s| amm_core::fx::to_u64f64(U96F32::from_bits(s.miner_burned_bits)))
+            .collect();
+        let enabled: Vec<bool> = subnets.iter().map(|s| s.emission_enabled).collect();
+        let shares = tao_shares(&prices, &burned, &enabled);
+        let price_sum = prices
+            .iter()
+            .fold(pool::fixed64::ZERO, |a, p| pool::fixed64::add(a, *p));
+        let terms = BlockTerms {
+            height: amm.height + 1 + b,
+            minted: 1_000_000_000,
+            root_tao,
+            tao_weight: tw,
+            root_sell: price_sum > pool::fixed64::ONE,
+            moving_alpha_bits: amm.params.moving_alpha_bits,
+            ema_halving_blocks: amm.params.ema_halving_blocks,
+        };
+        for (s, share) in subnets.iter_mut().zip(&shares) {
+            let c = subnet_coinbase(s, *share, &terms);
+            s.tao = c.tao_reserve;
+            s.alpha_in = c.alpha_reserve;
+            s.alpha_out = c.alpha_outstanding;
+            s.quote_weight = c.quote_weight;
+            s.moving_price_bits = c.moving_price_bits;
+            check = check.wrapping_add(c.server);
+        }
+    }
+    black_box(check);
+    let per_block = start.elapsed().as_secs_f64() / blocks as f64;
+    println!(
+        "coinbase arithmetic alone, {} subnets: {:.1} us/block ({:.0} ns/subnet; a year of it: {:.0} s)",
+        subnets.len(),
+        per_block * 1e6,
+        per_block * 1e9 / subnets.len() as f64,
+        per_block * 2_628_000.0
+    );
 }

@@ -20,7 +20,7 @@ use crate::shares::{
     flow_ema_step, net_flow_shares, root_weight_shares, EmissionRule, FlowParams, RootVote,
     ROOT_KAPPA, ROOT_RHO,
 };
-use crate::state::Tx;
+use crate::state::{Subnet, Tx};
 
 /// TAO shares of the emit set (§2.2, CURRENT): EMA-price shares weighted by
 /// `1 − min(MinerBurned, 1)` (falling back to the plain shares when every
@@ -126,6 +126,118 @@ pub fn ema_step(
     let ema = fx::i96_to_u96(ema_bits);
     let new = fx::mul(alpha, spot).saturating_add(fx::mul(one.saturating_sub(alpha), ema));
     fx::u96_to_i96_bits(new)
+}
+
+/// What one block's coinbase shares across its subnets: the inputs of
+/// [`subnet_coinbase`] that do not belong to one subnet.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockTerms {
+    pub height: u64,
+    /// TAO minted this block (RAO).
+    pub minted: u64,
+    /// `SubnetTAO` of root (the root proportion's TAO side).
+    pub root_tao: u64,
+    pub tao_weight: U96F32,
+    /// Σ EMA prices > 1: root alpha is sold, else recycled.
+    pub root_sell: bool,
+    pub moving_alpha_bits: i128,
+    /// The global `ema_halving_blocks` (a subnet's override wins).
+    pub ema_halving_blocks: u64,
+}
+
+/// One subnet's coinbase (§2.3, §2.4, §3.6): its TAO `share` of the block
+/// through the weight re-solve, the chain buy, the reserves injection, the
+/// alpha mint and split, and the EMA step. Pure arithmetic on the subnet as
+/// it was before the block: `Tx::block` calls it per subnet, and the
+/// benchmark's arithmetic floor (docs/benchmarks.md §9) times it alone.
+pub fn subnet_coinbase(s: &Subnet, share: U64F64, t: &BlockTerms) -> SubnetCoinbase {
+    let (height, root_tao, tw) = (t.height, t.root_tao, t.tao_weight);
+    let tao_emission = fx::from_u64f64(fixed64::mul(fixed64::from_u64(t.minted), share));
+    let issuance = s.alpha_in.saturating_add(s.alpha_out);
+    let alpha_emission = u96(ledger_core::emission::block_emission(issuance));
+    let pool = s.pool();
+    let price = fx::from_u64f64(pool.price());
+    let rp = fx::root_proportion(root_tao, tw, issuance);
+    let (tao_in, alpha_in, excess) = subnet_terms(tao_emission, price, rp, alpha_emission);
+    let (mut tao_in, mut alpha_in, excess) =
+        (fx::floor(tao_in), fx::floor(alpha_in), fx::floor(excess));
+
+    // 1. Re-solve the weights for the injection (refused: inject 0).
+    let injected = if tao_in == 0 && alpha_in == 0 {
+        Ok(pool)
+    } else {
+        pool.inject(tao_in, alpha_in)
+    };
+    let weighted = match injected {
+        Ok(p) => Pool::new(
+            pool.tao_reserve,
+            pool.alpha_reserve,
+            p.quote_weight(),
+            pool.fee_rate,
+        )
+        .unwrap_or(pool),
+        Err(_) => {
+            tao_in = 0;
+            alpha_in = 0;
+            pool
+        }
+    };
+    // 3. Chain buy with the excess, fee-free at the max price, on the
+    // new weights and the old reserves; the alpha stays protocol-owned.
+    let (placed, bought, mut after) = if excess > 0 {
+        match weighted.swap(SwapRequest::buy(excess).without_fees()) {
+            Ok(r) => (r.amount_in, r.amount_out, r.pool_after),
+            Err(_) => (0, 0, weighted),
+        }
+    } else {
+        (0, 0, weighted)
+    };
+    // 4. Reserves injection.
+    after.tao_reserve += tao_in;
+    after.alpha_reserve += alpha_in;
+
+    // alpha_out mint and split (§2.4).
+    let minted_alpha = fx::floor(alpha_emission);
+    let mut alpha_out = s.alpha_out + bought + minted_alpha;
+    let rp_post = fx::root_proportion(root_tao, tw, after.alpha_reserve + alpha_out);
+    let cut = s.owner_cut_enabled.then_some(s.owner_cut);
+    let (owner_cut, server, validator, root_alpha) = split_alpha_out(alpha_emission, cut, rp_post);
+    let (root, root_recycled) = if t.root_sell {
+        (root_alpha, 0)
+    } else {
+        (0, root_alpha)
+    };
+    alpha_out -= root_recycled;
+
+    // EMA update (after the coinbase, on the new spot price).
+    let since = s
+        .first_emission_block
+        .map_or(0, |f| height.saturating_sub(f.saturating_sub(1)));
+    let ema = ema_step(
+        s.moving_price_bits,
+        after.price(),
+        t.moving_alpha_bits,
+        since,
+        s.ema_halving_blocks.unwrap_or(t.ema_halving_blocks),
+    );
+    SubnetCoinbase {
+        netuid: s.netuid,
+        tao_in,
+        alpha_in,
+        excess_tao: placed,
+        bought_alpha: bought,
+        alpha_out: minted_alpha,
+        owner_cut,
+        server,
+        validator,
+        root,
+        root_recycled,
+        tao_reserve: after.tao_reserve,
+        alpha_reserve: after.alpha_reserve,
+        alpha_outstanding: alpha_out,
+        quote_weight: after.quote_weight().deconstruct(),
+        moving_price_bits: ema,
+    }
 }
 
 /// Subnets with `SubnetEmissionEnabled = false` get no TAO under the
@@ -260,101 +372,23 @@ impl Tx<'_> {
         let mut out = Vec::with_capacity(emit.len());
         let mut credits = Vec::new();
         let mut credited: u64 = 0;
+        let terms = BlockTerms {
+            height,
+            minted,
+            root_tao,
+            tao_weight: tw,
+            root_sell,
+            moving_alpha_bits: self.params.moving_alpha_bits,
+            ema_halving_blocks: self.params.ema_halving_blocks,
+        };
         for (s, share) in emit.iter().zip(&shares) {
-            let tao_emission = fx::from_u64f64(fixed64::mul(fixed64::from_u64(minted), *share));
-            let issuance = s.alpha_in.saturating_add(s.alpha_out);
-            let alpha_emission = u96(ledger_core::emission::block_emission(issuance));
-            let pool = s.pool();
-            let price = fx::from_u64f64(pool.price());
-            let rp = fx::root_proportion(root_tao, tw, issuance);
-            let (tao_in, alpha_in, excess) = subnet_terms(tao_emission, price, rp, alpha_emission);
-            let (mut tao_in, mut alpha_in, excess) =
-                (fx::floor(tao_in), fx::floor(alpha_in), fx::floor(excess));
-
-            // 1. Re-solve the weights for the injection (refused: inject 0).
-            let injected = if tao_in == 0 && alpha_in == 0 {
-                Ok(pool)
-            } else {
-                pool.inject(tao_in, alpha_in)
-            };
-            let weighted = match injected {
-                Ok(p) => Pool::new(
-                    pool.tao_reserve,
-                    pool.alpha_reserve,
-                    p.quote_weight(),
-                    pool.fee_rate,
-                )
-                .unwrap_or(pool),
-                Err(_) => {
-                    tao_in = 0;
-                    alpha_in = 0;
-                    pool
-                }
-            };
-            // 3. Chain buy with the excess, fee-free at the max price, on the
-            // new weights and the old reserves; the alpha stays protocol-owned.
-            let (placed, bought, mut after) = if excess > 0 {
-                match weighted.swap(SwapRequest::buy(excess).without_fees()) {
-                    Ok(r) => (r.amount_in, r.amount_out, r.pool_after),
-                    Err(_) => (0, 0, weighted),
-                }
-            } else {
-                (0, 0, weighted)
-            };
-            // 4. Reserves injection.
-            after.tao_reserve += tao_in;
-            after.alpha_reserve += alpha_in;
-
-            // alpha_out mint and split (§2.4).
-            let minted_alpha = fx::floor(alpha_emission);
-            let mut alpha_out = s.alpha_out + bought + minted_alpha;
-            let rp_post = fx::root_proportion(root_tao, tw, after.alpha_reserve + alpha_out);
-            let cut = s.owner_cut_enabled.then_some(s.owner_cut);
-            let (owner_cut, server, validator, root_alpha) =
-                split_alpha_out(alpha_emission, cut, rp_post);
-            let (root, root_recycled) = if root_sell {
-                (root_alpha, 0)
-            } else {
-                (0, root_alpha)
-            };
-            alpha_out -= root_recycled;
-
-            // EMA update (after the coinbase, on the new spot price).
-            let since = s
-                .first_emission_block
-                .map_or(0, |f| height.saturating_sub(f.saturating_sub(1)));
-            let ema = ema_step(
-                s.moving_price_bits,
-                after.price(),
-                self.params.moving_alpha_bits,
-                since,
-                s.ema_halving_blocks
-                    .unwrap_or(self.params.ema_halving_blocks),
-            );
-
-            let credit = tao_in + placed;
+            let c = subnet_coinbase(s, *share, &terms);
+            let credit = c.tao_in + c.excess_tao;
             credited += credit;
             if credit > 0 {
                 credits.push((s.netuid, credit));
             }
-            out.push(SubnetCoinbase {
-                netuid: s.netuid,
-                tao_in,
-                alpha_in,
-                excess_tao: placed,
-                bought_alpha: bought,
-                alpha_out: minted_alpha,
-                owner_cut,
-                server,
-                validator,
-                root,
-                root_recycled,
-                tao_reserve: after.tao_reserve,
-                alpha_reserve: after.alpha_reserve,
-                alpha_outstanding: alpha_out,
-                quote_weight: after.quote_weight().deconstruct(),
-                moving_price_bits: ema,
-            });
+            out.push(c);
         }
         self.emit(AmmEvent::CoinbaseRan(CoinbaseRan {
             block: height,

@@ -27,7 +27,7 @@
 
 use fixed::types::{I96F32, U96F32};
 use keys::AccountId;
-use pool::SharePool;
+use pool::share_pool::PoolTotals;
 use std::collections::BTreeMap;
 
 use crate::decide::Decision;
@@ -80,20 +80,24 @@ pub fn split_dividends(
     )
 }
 
-/// Deposits an epoch makes, quoted in order on scratch copies of the pools.
+/// Deposits an epoch makes, quoted in order on scratch totals of the pools
+/// (a quote reads only a pool's value and denominator; the holders change
+/// once, when `EpochPaid` is applied).
 struct Placer {
     netuid: u16,
-    pools: BTreeMap<AccountId, SharePool<AccountId>>,
+    pools: BTreeMap<AccountId, PoolTotals>,
     credits: Vec<AlphaCredit>,
     placed: u64,
 }
 
 impl Placer {
-    fn pool<'p>(&'p mut self, tx: &Tx, hotkey: &AccountId) -> &'p mut SharePool<AccountId> {
+    fn pool<'p>(&'p mut self, tx: &Tx, hotkey: &AccountId) -> &'p mut PoolTotals {
         let n = self.netuid;
-        self.pools
-            .entry(*hotkey)
-            .or_insert_with(|| tx.pool_of(n, hotkey).cloned().unwrap_or_default())
+        self.pools.entry(*hotkey).or_insert_with(|| {
+            tx.pool_of(n, hotkey)
+                .map(|p| p.totals())
+                .unwrap_or_default()
+        })
     }
 
     /// Stakes `alpha` to (hotkey, coldkey); false if it mints no shares.
@@ -104,7 +108,7 @@ impl Placer {
         let p = self.pool(tx, &hotkey);
         match p.quote_deposit(alpha) {
             Ok(shares) => {
-                p.apply_deposit(coldkey, alpha, shares);
+                p.apply_deposit(alpha, shares);
                 self.credits.push(AlphaCredit::Stake {
                     hotkey,
                     coldkey,

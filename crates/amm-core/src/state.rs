@@ -364,20 +364,41 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
     }
 
     /// Keys in `range`, merged over base and layer, in order.
+    ///
+    /// A merge of the two ordered ranges (the layer's entry wins, a `None`
+    /// drops the key): one pass and one `Vec`, since every block asks for
+    /// its netuids this way more than once.
     pub fn keys_in<R: RangeBounds<K> + Clone>(&self, range: R) -> Vec<K> {
-        let mut out: BTreeSet<K> = self
-            .base
-            .range(range.clone())
-            .map(|(k, _)| k.clone())
-            .collect();
-        for (k, v) in self.diff.range(range) {
-            if v.is_some() {
-                out.insert(k.clone());
-            } else {
-                out.remove(k);
+        let mut base = self.base.range(range.clone()).map(|(k, _)| k).peekable();
+        let mut diff = self.diff.range(range).peekable();
+        let mut out = Vec::new();
+        loop {
+            match (base.peek(), diff.peek()) {
+                (None, None) => break,
+                (Some(b), None) => {
+                    out.push((*b).clone());
+                    base.next();
+                }
+                (b, Some((d, v))) => {
+                    match b.map(|b| (*b).cmp(d)) {
+                        Some(std::cmp::Ordering::Less) => {
+                            out.push((*b.expect("peeked")).clone());
+                            base.next();
+                            continue;
+                        }
+                        Some(std::cmp::Ordering::Equal) => {
+                            base.next();
+                        }
+                        _ => {}
+                    }
+                    if v.is_some() {
+                        out.push((*d).clone());
+                    }
+                    diff.next();
+                }
             }
         }
-        out.into_iter().collect()
+        out
     }
 }
 
@@ -1539,5 +1560,42 @@ mod persistent_set_tests {
             aggregate::canonical::snapshot(1, &old),
             aggregate::canonical::snapshot(1, &new)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The merged scan is the set the base and the layer make together:
+        /// base keys, plus the layer's inserts, less its removals, in order.
+        #[test]
+        fn keys_in_is_base_plus_layer(
+            base in proptest::collection::btree_map(0u8..64, any::<u8>(), 0..40),
+            writes in proptest::collection::vec((0u8..64, proptest::option::of(any::<u8>())), 0..40),
+            lo in 0u8..64,
+            span in 0u8..64,
+        ) {
+            let mut layer = Layer::new(&base);
+            let mut expect: BTreeSet<u8> = base.keys().copied().collect();
+            for (k, v) in &writes {
+                match v {
+                    Some(v) => {
+                        layer.insert(*k, *v);
+                        expect.insert(*k);
+                    }
+                    None => {
+                        layer.remove(k);
+                        expect.remove(k);
+                    }
+                }
+            }
+            let hi = lo.saturating_add(span);
+            let want: Vec<u8> = expect.range(lo..=hi).copied().collect();
+            prop_assert_eq!(layer.keys_in(lo..=hi), want);
+            prop_assert_eq!(layer.keys_in(..), expect.into_iter().collect::<Vec<_>>());
+        }
     }
 }

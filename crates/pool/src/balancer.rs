@@ -8,8 +8,6 @@
 //! before multiplies, the same saturations), because the rounding is part of the result.
 
 use fixed::types::U64F64;
-use num_bigint::BigUint;
-use num_traits::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::fastpow::{pow_ratio_scaled_u64, PowU64};
@@ -139,10 +137,13 @@ impl Balancer {
 
     /// `round_half_up(value · p)`, computed exactly (U256 upstream), clamped to `u128`.
     fn mul_perquintill_round(p: Perquintill, value: u128) -> u128 {
-        let num = BigUint::from(value) * BigUint::from(p.deconstruct());
-        let den = BigUint::from(ACCURACY);
-        let res = (num + &den / 2u32) / den;
-        res.to_u128().unwrap_or(u128::MAX)
+        crate::wide::mul_add_div_floor(
+            value,
+            u128::from(p.deconstruct()),
+            u128::from(ACCURACY / 2),
+            u128::from(ACCURACY),
+        )
+        .unwrap_or(u128::MAX)
     }
 
     /// Re-solve the quote weight so that adding `(tao_delta, alpha_delta)` keeps the price:

@@ -76,39 +76,14 @@ pub fn mul(a: U64F64, b: U64F64) -> U64F64 {
 
 /// `a.checked_div(b)`: `floor(bits_a · 2^64 / bits_b)`, `None` for a zero divisor or a quotient
 /// that does not fit.
+///
+/// One exact 256-by-128 division ([`crate::wide::div_256_by_128`]): the quotient fits in 128
+/// bits exactly when `a < b · 2^64`, which is the division's own precondition. (It was three
+/// u128 divisions, `a / b`, `a % b` and the fraction; the long-division form it replaced is
+/// kept in the tests as the reference.)
 pub fn checked_div(a: U64F64, b: U64F64) -> Option<U64F64> {
     let (a, b) = (a.to_bits(), b.to_bits());
-    if b == 0 {
-        return None;
-    }
-    let q_int = a / b;
-    if q_int >> 64 != 0 {
-        return None;
-    }
-    let mut r = a % b;
-    // floor(a·2^64/b) = q_int·2^64 + floor(r·2^64/b) with r < b. When r < 2^64 the second term
-    // is one u128 division (the common case: every price and ratio of real reserves).
-    if r >> 64 == 0 {
-        return Some(U64F64::from_bits((q_int << 64) | ((r << 64) / b)));
-    }
-    // A divisor with no fraction bits (b = b_hi·2^64, every integer converted to U64F64):
-    // floor(r·2^64 / (b_hi·2^64)) = floor(r / b_hi), exactly.
-    if b & (u64::MAX as u128) == 0 {
-        return Some(U64F64::from_bits((q_int << 64) | (r / (b >> 64))));
-    }
-    // Otherwise long division of the remainder by b for the 64 fraction bits: r < b always
-    // holds, and `carry` keeps the 129th bit of 2r.
-    let mut frac: u128 = 0;
-    for _ in 0..64 {
-        let carry = r >> 127;
-        r <<= 1;
-        frac <<= 1;
-        if carry == 1 || r >= b {
-            r = r.wrapping_sub(b);
-            frac |= 1;
-        }
-    }
-    Some(U64F64::from_bits((q_int << 64) | frac))
+    crate::wide::div_256_by_128(a >> 64, a << 64, b).map(|(q, _)| U64F64::from_bits(q))
 }
 
 /// `safe_math::SafeDiv::safe_div`: [`checked_div`] or 0 (zero divisor and overflow both give 0).
@@ -120,6 +95,65 @@ pub fn safe_div(a: U64F64, b: U64F64) -> U64F64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// `a.checked_div(b)`: `floor(bits_a · 2^64 / bits_b)`, `None` for a zero divisor or a quotient
+    /// that does not fit.
+    fn checked_div_reference(a: U64F64, b: U64F64) -> Option<U64F64> {
+        let (a, b) = (a.to_bits(), b.to_bits());
+        if b == 0 {
+            return None;
+        }
+        let q_int = a / b;
+        if q_int >> 64 != 0 {
+            return None;
+        }
+        let mut r = a % b;
+        // floor(a·2^64/b) = q_int·2^64 + floor(r·2^64/b) with r < b. When r < 2^64 the second term
+        // is one u128 division (the common case: every price and ratio of real reserves).
+        if r >> 64 == 0 {
+            return Some(U64F64::from_bits((q_int << 64) | ((r << 64) / b)));
+        }
+        // A divisor with no fraction bits (b = b_hi·2^64, every integer converted to U64F64):
+        // floor(r·2^64 / (b_hi·2^64)) = floor(r / b_hi), exactly.
+        if b & (u64::MAX as u128) == 0 {
+            return Some(U64F64::from_bits((q_int << 64) | (r / (b >> 64))));
+        }
+        // Otherwise long division of the remainder by b for the 64 fraction bits: r < b always
+        // holds, and `carry` keeps the 129th bit of 2r.
+        let mut frac: u128 = 0;
+        for _ in 0..64 {
+            let carry = r >> 127;
+            r <<= 1;
+            frac <<= 1;
+            if carry == 1 || r >= b {
+                r = r.wrapping_sub(b);
+                frac |= 1;
+            }
+        }
+        Some(U64F64::from_bits((q_int << 64) | frac))
+    }
+
+    fn bits() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            any::<u128>(),
+            (0u32..128, any::<u128>()).prop_map(|(s, v)| v >> s),
+            (0u32..128).prop_map(|s| 1u128 << s),
+            (0u32..64, any::<u64>()).prop_map(|(s, v)| u128::from(v) << (64 + s.min(63))),
+            Just(0u128),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn checked_div_is_the_long_division(a in bits(), b in bits()) {
+            let (x, y) = (U64F64::from_bits(a), U64F64::from_bits(b));
+            prop_assert_eq!(checked_div(x, y), checked_div_reference(x, y));
+            prop_assert_eq!(checked_div(x, y), x.checked_div(y));
+        }
+    }
 
     #[test]
     fn mul_and_div_match_exact_rational_floor() {

@@ -71,5 +71,6 @@ pub enum SwapError {
 
 pub mod moves;
 pub mod share_pool;
+pub mod wide;
 pub use moves::max_amount_move;
 pub use share_pool::{ShareError, SharePool, SHARES_PER_RAO};

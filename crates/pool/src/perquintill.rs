@@ -4,7 +4,6 @@
 //! `from_rational` rounds down and maps `q = 0` or `p > q` to one (Substrate's
 //! `unwrap_or_else(|_| Self::one())`).
 
-use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 
 /// Parts per one (10^18).
@@ -41,8 +40,8 @@ impl Perquintill {
         if q == 0 || p > q {
             return Perquintill::ONE;
         }
-        let v = BigUint::from(p) * BigUint::from(ACCURACY) / BigUint::from(q);
-        // p ≤ q, so v ≤ 10^18 and the conversion cannot fail.
+        // p ≤ q, so the quotient is at most 10^18 and always fits.
+        let v = crate::wide::mul_div_floor(p, u128::from(ACCURACY), q).unwrap_or(0);
         Perquintill(u64::try_from(v).unwrap_or(ACCURACY))
     }
 

@@ -21,8 +21,6 @@
 
 use imbl::OrdMap;
 
-use num_bigint::BigUint;
-use num_traits::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 /// Shares minted per RAO by the first deposit into an empty pool. A power of
@@ -45,27 +43,63 @@ pub enum ShareError {
 }
 
 /// `floor(a · b / c)` exactly; `None` if `c = 0` or the result exceeds u128.
-pub fn mul_div_floor(a: u128, b: u128, c: u128) -> Option<u128> {
-    if c == 0 {
-        return None;
-    }
-    if let Some(p) = a.checked_mul(b) {
-        return Some(p / c);
-    }
-    (BigUint::from(a) * BigUint::from(b) / BigUint::from(c)).to_u128()
-}
+pub use crate::wide::mul_div_floor;
 
 /// `ceil(a · b / c)` exactly; `None` if `c = 0` or the result exceeds u128.
-pub fn mul_div_ceil(a: u128, b: u128, c: u128) -> Option<u128> {
-    if c == 0 {
-        return None;
+pub use crate::wide::mul_div_ceil;
+
+/// A share pool's value and denominator without its holders: enough to
+/// quote a sequence of deposits and credits exactly as the pool would
+/// (the epoch payout quotes up to hundreds on one pool before one event
+/// applies them), without copying the holders' map.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolTotals {
+    pub value: u64,
+    pub denominator: u128,
+}
+
+impl PoolTotals {
+    fn restarts(&self) -> bool {
+        self.value == 0 || self.denominator == 0
     }
-    if let Some(p) = a.checked_mul(b) {
-        return Some(p / c + u128::from(p % c != 0));
+
+    /// [`SharePool::quote_deposit`]: the shares a deposit of `alpha` mints.
+    pub fn quote_deposit(&self, alpha: u64) -> Result<u128, ShareError> {
+        if alpha == 0 {
+            return Err(ShareError::ZeroShares);
+        }
+        if self.value.checked_add(alpha).is_none() {
+            return Err(ShareError::Overflow);
+        }
+        let shares = if self.restarts() {
+            u128::from(alpha)
+                .checked_mul(SHARES_PER_RAO)
+                .ok_or(ShareError::Overflow)?
+        } else {
+            mul_div_floor(u128::from(alpha), self.denominator, u128::from(self.value))
+                .ok_or(ShareError::Overflow)?
+        };
+        if shares == 0 {
+            return Err(ShareError::ZeroShares);
+        }
+        let base = if self.restarts() { 0 } else { self.denominator };
+        base.checked_add(shares).ok_or(ShareError::Overflow)?;
+        Ok(shares)
     }
-    let n = BigUint::from(a) * BigUint::from(b);
-    let c = BigUint::from(c);
-    ((&n + &c - 1u32) / c).to_u128()
+
+    /// [`SharePool::apply_deposit`]'s effect on the totals.
+    pub fn apply_deposit(&mut self, alpha: u64, shares: u128) {
+        if self.restarts() {
+            self.denominator = 0;
+        }
+        self.value = self.value.saturating_add(alpha);
+        self.denominator = self.denominator.saturating_add(shares);
+    }
+
+    /// [`SharePool::credit`]'s effect.
+    pub fn credit(&mut self, alpha: u64) {
+        self.value = self.value.saturating_add(alpha);
+    }
 }
 
 /// One share pool. `K` is the holder key (a coldkey).
@@ -122,26 +156,15 @@ impl<K: Ord + Clone> SharePool<K> {
 
     /// Shares a deposit of `alpha` would mint.
     pub fn quote_deposit(&self, alpha: u64) -> Result<u128, ShareError> {
-        if alpha == 0 {
-            return Err(ShareError::ZeroShares);
+        self.totals().quote_deposit(alpha)
+    }
+
+    /// The pool's value and denominator: all a deposit quote reads.
+    pub fn totals(&self) -> PoolTotals {
+        PoolTotals {
+            value: self.value,
+            denominator: self.denominator,
         }
-        if self.value.checked_add(alpha).is_none() {
-            return Err(ShareError::Overflow);
-        }
-        let shares = if self.restarts() {
-            u128::from(alpha)
-                .checked_mul(SHARES_PER_RAO)
-                .ok_or(ShareError::Overflow)?
-        } else {
-            mul_div_floor(u128::from(alpha), self.denominator, u128::from(self.value))
-                .ok_or(ShareError::Overflow)?
-        };
-        if shares == 0 {
-            return Err(ShareError::ZeroShares);
-        }
-        let base = if self.restarts() { 0 } else { self.denominator };
-        base.checked_add(shares).ok_or(ShareError::Overflow)?;
-        Ok(shares)
     }
 
     /// Applies a deposit quoted by [`SharePool::quote_deposit`].

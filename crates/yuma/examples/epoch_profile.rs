@@ -1,6 +1,6 @@
 //! Runs one bench case a fixed number of times, for instruction counts under
 //! `valgrind --tool=callgrind --toggle-collect=epoch_profile::measured`.
-//! Usage: `epoch_profile <original|yuma3_liquid> <64x256|256x256|128_subnets> [rounds]`; with
+//! Usage: `epoch_profile <original|yuma3_liquid> <64x256|256x256|1x256|128_subnets> [rounds]`; with
 //! `rounds`, the case is instead timed that many times and the median and minimum wall-clock
 //! time of one round are printed.
 
@@ -29,6 +29,9 @@ fn main() {
     };
     let subnets: Vec<_> = match args.get(2).map(String::as_str) {
         Some("256x256") => vec![subnet(256, 256, &hp, 11)],
+        // The shape of the simulator's year benchmark (docs/benchmarks.md
+        // §9): one validator and 255 miners.
+        Some("1x256") => vec![subnet(1, 256, &hp, 13)],
         Some("128_subnets") => (0..128).map(|k| subnet(64, 256, &hp, 1000 + k)).collect(),
         _ => vec![subnet(64, 256, &hp, 7)],
     };
