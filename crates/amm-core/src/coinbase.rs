@@ -264,17 +264,13 @@ impl Tx<'_> {
     /// is a multiple of the root tempo, or when no share is stored yet (the
     /// block after a switch to this rule) and the epoch gives some;
     /// otherwise the stored shares of the last epoch.
-    fn root_epoch_if_due(&mut self, height: u64, emit: &[crate::state::Subnet]) -> Vec<U64F64> {
-        let stored: Vec<U64F64> = emit
-            .iter()
-            .map(|s| U64F64::from_bits(s.root_share_bits))
-            .collect();
+    fn root_epoch_if_due(&mut self, height: u64, emit: &[u16], stored: Vec<U64F64>) -> Vec<U64F64> {
         let none_stored = stored.iter().all(|s| *s == fixed64::ZERO);
         let due = height.is_multiple_of(self.root_tempo.max(1));
         if !due && !none_stored {
             return stored;
         }
-        let netuids: Vec<u16> = emit.iter().map(|s| s.netuid).collect();
+        let netuids: Vec<u16> = emit.to_vec();
         // Root validators: hotkeys with weights and root stake ≥ min_stake,
         // the 64 largest by stake (ties: lower key first).
         let mut validators: Vec<(AccountId, u64, RootWeights)> = self
@@ -323,17 +319,23 @@ impl Tx<'_> {
         }
         let tw = fx::tao_weight(self.params.tao_weight);
         let root_tao = self.subnet(0).map_or(0, |s| s.tao);
-        let emit: Vec<crate::state::Subnet> = self
+        // The emit set by netuid, read in place (a subnet is ~400 bytes and
+        // this runs for every subnet every block): only the root epoch's
+        // `RootSharesComputed` is emitted before the loop below reads them,
+        // and it changes nothing the coinbase reads but the shares.
+        let emit_ids: Vec<u16> = self
             .netuids()
             .into_iter()
-            .filter_map(|n| self.subnet(n).cloned())
-            .filter(|s| {
-                !s.is_root()
-                    && s.first_emission_block.is_some()
-                    && s.subtoken_enabled
-                    && s.registration_allowed
+            .filter(|n| {
+                self.subnet(*n).is_some_and(|s| {
+                    !s.is_root()
+                        && s.first_emission_block.is_some()
+                        && s.subtoken_enabled
+                        && s.registration_allowed
+                })
             })
             .collect();
+        let emit: Vec<&Subnet> = emit_ids.iter().filter_map(|n| self.subnet(*n)).collect();
 
         let price_of = |s: &crate::state::Subnet| {
             if s.mechanism == Mechanism::Stable {
@@ -342,7 +344,7 @@ impl Tx<'_> {
                 fx::i96_to_u64f64(s.moving_price_bits)
             }
         };
-        let prices: Vec<U64F64> = emit.iter().map(price_of).collect();
+        let prices: Vec<U64F64> = emit.iter().map(|s| price_of(s)).collect();
         let burned: Vec<U64F64> = emit
             .iter()
             .map(|s| fx::to_u64f64(U96F32::from_bits(s.miner_burned_bits)))
@@ -360,10 +362,15 @@ impl Tx<'_> {
                 disable(net_flow_shares(&emas, &flow), &enabled)
             }
             EmissionRule::RootWeights => {
-                let shares = self.root_epoch_if_due(height, &emit);
+                let stored: Vec<U64F64> = emit
+                    .iter()
+                    .map(|s| U64F64::from_bits(s.root_share_bits))
+                    .collect();
+                let shares = self.root_epoch_if_due(height, &emit_ids, stored);
                 disable(shares, &enabled)
             }
         };
+        let emit: Vec<&Subnet> = emit_ids.iter().filter_map(|n| self.subnet(*n)).collect();
         let price_sum = prices
             .iter()
             .fold(fixed64::ZERO, |a, p| fixed64::add(a, *p));

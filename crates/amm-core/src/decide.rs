@@ -45,22 +45,38 @@ pub(crate) const DISSOLVE_PREFIX: &str = "dissolve/";
 const LEDGER_NO_FUNDS: &[&str] = &["InsufficientBalance", "Expendability"];
 
 impl Amm {
+    /// The events of `cmd`, decided in a layer over this state (each event
+    /// is applied to the layer as it is emitted, and the layer dropped).
     pub(crate) fn decide_command(&self, cmd: &Command) -> Result<Vec<AmmEvent>, Rejection> {
-        self.decide_changes(cmd).map(|(events, _)| events)
-    }
-
-    /// The events of `cmd` and what they change, as one layer over this
-    /// state (each event was applied to it as it was emitted).
-    pub(crate) fn decide_changes(
-        &self,
-        cmd: &Command,
-    ) -> Result<(Vec<AmmEvent>, crate::state::Changes), Rejection> {
         let mut tx = Tx::new(self);
         tx.dispatch(cmd)?;
         tx.report_stake_weights();
         tx.report_stakes();
-        let events = std::mem::take(&mut tx.events);
-        Ok((events, tx.into_changes()))
+        Ok(std::mem::take(&mut tx.events))
+    }
+
+    /// [`Amm::decide_command`] run in this state itself ([`Tx::in_place`]): the
+    /// events, with the state already changed by them; on a rejection the
+    /// state is restored and unchanged.
+    pub(crate) fn decide_in_place(&mut self, cmd: &Command) -> Result<Vec<AmmEvent>, Rejection> {
+        let scalars = {
+            let mut tx = Tx::in_place(self);
+            match tx.dispatch(cmd) {
+                Ok(()) => {
+                    tx.report_stake_weights();
+                    tx.report_stakes();
+                    let events = std::mem::take(&mut tx.events);
+                    Ok((events, tx.finish()))
+                }
+                Err(e) => {
+                    tx.rollback();
+                    Err(e)
+                }
+            }
+        };
+        let (events, scalars) = scalars?;
+        self.set_scalars(scalars);
+        Ok(events)
     }
 }
 

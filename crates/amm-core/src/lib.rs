@@ -91,16 +91,16 @@ impl Aggregate for Amm {
         self.apply_event(event)
     }
 
-    /// Decides and commits the decision's own layer: `decide` already
-    /// applied each event to it as it emitted it (`Tx::emit`), so the layer
-    /// *is* `evolve` of every event, in order, over this state. Committing
-    /// it once instead of re-applying the events one by one halves a
-    /// coinbase's and an epoch payout's work. The property tests replay
-    /// every live run through `evolve` alone and compare digests.
+    /// Decides in the state itself: the decision applies each event as it
+    /// emits it (`Tx::emit`), so the state it leaves *is* `evolve` of every
+    /// event, in order (docs/decisions/0012); a rejection undoes its writes
+    /// (`Tx::rollback`), so it changes nothing. In place rather than a
+    /// layer to commit: no second lookup on reads, no commit pass
+    /// (docs/decisions/0013). The property tests replay every live run
+    /// through `evolve` alone and compare digests, and check that a
+    /// rejected command leaves the digest as it was.
     fn handle(&mut self, command: &Command) -> Result<Vec<AmmEvent>, Rejection> {
-        let (events, changes) = self.decide_changes(command)?;
-        self.commit(changes);
-        Ok(events)
+        self.decide_in_place(command)
     }
 
     fn block(&self) -> u64 {

@@ -346,6 +346,12 @@ impl Amm {
         }
     }
 
+    /// The spot price of a subnet's pool as U64F64 (`SubnetSummary::price_bits`
+    /// without the rest of the summary).
+    pub fn spot_price(&self, netuid: u16) -> Option<fixed::types::U64F64> {
+        self.subnets.get(&netuid).map(|s| s.pool().price())
+    }
+
     /// The EMA price of a subnet as U64F64 (1 for root).
     pub fn moving_price(&self, netuid: u16) -> Option<fixed::types::U64F64> {
         self.subnets

@@ -4,12 +4,14 @@
 //! Why a transaction: a staking op, a coinbase or an epoch payout is a
 //! sequence of steps where each step reads what the previous one changed
 //! (two credits to one share pool, a claim that sells into a pool the
-//! coinbase just changed). `decide` therefore runs against a [`Tx`], a
-//! layer over `&Amm` that copies an entry the first time it is written, and
-//! *emits* each event by applying it to the layer. `evolve` applies one
-//! event to a fresh layer and commits it. There is a single `apply`, so
-//! replay equals live by construction, and a rejection (an `Err` before the
-//! layer is committed) changes nothing.
+//! coinbase just changed). A decision therefore runs in a [`Tx`] and
+//! *emits* each event by applying it there. The `Tx`'s [`Layer`]s work in
+//! one of two modes with the same reads and writes: over `&Amm`, copying
+//! an entry the first time it is written (`decide`, queries), or in the
+//! `Amm` itself, keeping each written entry's old value to undo (`handle`,
+//! `evolve`; docs/decisions/0013). There is a single `apply`, so replay
+//! equals live by construction, and a rejection changes nothing (the layer
+//! is dropped, or rolled back).
 //!
 //! Only `BTreeMap`s/`BTreeSet`s: the bincode encoding is canonical, so the
 //! digest compares states across processes and replays.
@@ -299,24 +301,59 @@ impl Default for Amm {
     }
 }
 
-/// A copy-on-write layer over one map.
+/// Where a [`Layer`] writes.
+enum Base<'a, K, V> {
+    /// Over a borrowed state: writes go to the layer's overlay, and the
+    /// state changes only if the overlay is committed (`decide`).
+    Shared(&'a BTreeMap<K, V>),
+    /// In the state itself: writes go to the map, and the layer keeps what
+    /// they replaced, to undo them if the decision is refused
+    /// (`Aggregate::handle`, `evolve`).
+    Owned(&'a mut BTreeMap<K, V>),
+}
+
+/// A copy-on-write layer over one map, or an undo record over it.
+///
+/// Both modes read and write the same way, so a decision runs unchanged in
+/// either. Shared: `diff` holds the new values (`None`: removed) over an
+/// untouched base. Owned: the map is changed in place and `diff` holds each
+/// written key's value from before the layer (`None`: absent), saved at its
+/// first write; [`Layer::rollback`] puts them back. In place is what
+/// `handle` uses: no second lookup on every read, and nothing to commit.
 pub struct Layer<'a, K: Ord + Clone, V: Clone> {
-    base: &'a BTreeMap<K, V>,
+    base: Base<'a, K, V>,
     diff: BTreeMap<K, Option<V>>,
 }
 
 impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
     fn new(base: &'a BTreeMap<K, V>) -> Self {
         Layer {
-            base,
+            base: Base::Shared(base),
             diff: BTreeMap::new(),
         }
     }
 
+    fn owned(base: &'a mut BTreeMap<K, V>) -> Self {
+        Layer {
+            base: Base::Owned(base),
+            diff: BTreeMap::new(),
+        }
+    }
+
+    fn base(&self) -> &BTreeMap<K, V> {
+        match &self.base {
+            Base::Shared(b) => b,
+            Base::Owned(b) => b,
+        }
+    }
+
     pub fn get(&self, k: &K) -> Option<&V> {
-        match self.diff.get(k) {
-            Some(v) => v.as_ref(),
-            None => self.base.get(k),
+        match &self.base {
+            Base::Shared(base) => match self.diff.get(k) {
+                Some(v) => v.as_ref(),
+                None => base.get(k),
+            },
+            Base::Owned(base) => base.get(k),
         }
     }
 
@@ -326,7 +363,13 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
 
     /// The value before this layer's changes.
     pub fn original(&self, k: &K) -> Option<&V> {
-        self.base.get(k)
+        match &self.base {
+            Base::Shared(base) => base.get(k),
+            Base::Owned(base) => match self.diff.get(k) {
+                Some(saved) => saved.as_ref(),
+                None => base.get(k),
+            },
+        }
     }
 
     /// Keys this layer wrote (changed, inserted, removed or merely
@@ -336,31 +379,86 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
     }
 
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        if !self.diff.contains_key(k) {
-            let v = self.base.get(k)?.clone();
-            self.diff.insert(k.clone(), Some(v));
+        match &mut self.base {
+            Base::Shared(base) => {
+                if !self.diff.contains_key(k) {
+                    let v = base.get(k)?.clone();
+                    self.diff.insert(k.clone(), Some(v));
+                }
+                self.diff.get_mut(k).and_then(|v| v.as_mut())
+            }
+            Base::Owned(base) => {
+                let v = base.get_mut(k)?;
+                if !self.diff.contains_key(k) {
+                    self.diff.insert(k.clone(), Some(v.clone()));
+                }
+                Some(v)
+            }
         }
-        self.diff.get_mut(k).and_then(|v| v.as_mut())
     }
 
     pub fn or_insert_with(&mut self, k: K, f: impl FnOnce() -> V) -> &mut V {
-        let base = self.base;
-        let slot = self
-            .diff
-            .entry(k.clone())
-            .or_insert_with(|| base.get(&k).cloned());
-        if slot.is_none() {
-            *slot = Some(f());
+        match &mut self.base {
+            Base::Shared(base) => {
+                let base: &BTreeMap<K, V> = base;
+                let slot = self
+                    .diff
+                    .entry(k.clone())
+                    .or_insert_with(|| base.get(&k).cloned());
+                if slot.is_none() {
+                    *slot = Some(f());
+                }
+                slot.as_mut().expect("just filled")
+            }
+            Base::Owned(base) => {
+                if !self.diff.contains_key(&k) {
+                    self.diff.insert(k.clone(), base.get(&k).cloned());
+                }
+                base.entry(k).or_insert_with(f)
+            }
         }
-        slot.as_mut().expect("just filled")
     }
 
     pub fn insert(&mut self, k: K, v: V) {
-        self.diff.insert(k, Some(v));
+        match &mut self.base {
+            Base::Shared(_) => {
+                self.diff.insert(k, Some(v));
+            }
+            Base::Owned(base) => {
+                // The replaced value is the saved one: no clone.
+                let old = base.insert(k.clone(), v);
+                self.diff.entry(k).or_insert(old);
+            }
+        }
     }
 
     pub fn remove(&mut self, k: &K) {
-        self.diff.insert(k.clone(), None);
+        match &mut self.base {
+            Base::Shared(_) => {
+                self.diff.insert(k.clone(), None);
+            }
+            Base::Owned(base) => {
+                let old = base.remove(k);
+                self.diff.entry(k.clone()).or_insert(old);
+            }
+        }
+    }
+
+    /// Undoes an in-place layer's writes (a shared layer's base was never
+    /// written: dropping the layer is its rollback).
+    fn rollback(self) {
+        if let Base::Owned(base) = self.base {
+            for (k, old) in self.diff {
+                match old {
+                    Some(v) => {
+                        base.insert(k, v);
+                    }
+                    None => {
+                        base.remove(&k);
+                    }
+                }
+            }
+        }
     }
 
     /// Keys in `range`, merged over base and layer, in order.
@@ -369,7 +467,10 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
     /// drops the key): one pass and one `Vec`, since every block asks for
     /// its netuids this way more than once.
     pub fn keys_in<R: RangeBounds<K> + Clone>(&self, range: R) -> Vec<K> {
-        let mut base = self.base.range(range.clone()).map(|(k, _)| k).peekable();
+        if let Base::Owned(base) = &self.base {
+            return base.range(range).map(|(k, _)| k.clone()).collect();
+        }
+        let mut base = self.base().range(range.clone()).map(|(k, _)| k).peekable();
         let mut diff = self.diff.range(range).peekable();
         let mut out = Vec::new();
         loop {
@@ -402,57 +503,27 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
     }
 }
 
-fn commit_map<K: Ord, V>(base: &mut BTreeMap<K, V>, diff: BTreeMap<K, Option<V>>) {
-    for (k, v) in diff {
-        match v {
-            Some(v) => {
-                base.insert(k, v);
-            }
-            None => {
-                base.remove(&k);
-            }
-        }
-    }
-}
-
-type Diff<K, V> = BTreeMap<K, Option<V>>;
-
-/// What a [`Tx`] changed, detached from the borrow of the base state.
-pub(crate) struct Changes {
+/// The plain fields of the state, which a transaction copies and an
+/// in-place one hands back at its end.
+pub(crate) struct Scalars {
     params: AmmParams,
     genesis_applied: bool,
     height: u64,
     started: bool,
     total_stake: u64,
-    subnets: Diff<u16, Subnet>,
-    hotkeys: Diff<AccountId, HotkeyInfo>,
-    pools: Diff<(u16, AccountId), SharePool<AccountId>>,
-    positions: Diff<AccountId, imbl::OrdSet<(u16, AccountId)>>,
-    pots: Diff<(u16, u64), PotEntry>,
-    root_claimable: Diff<(AccountId, u16), i128>,
-    root_claimed: Diff<(u16, AccountId, AccountId), u128>,
-    claim_types: Diff<AccountId, RootClaimType>,
-    ops: Diff<String, OpStatus>,
-    reported: Diff<(u16, AccountId), u64>,
-    reported_root: Diff<AccountId, u64>,
-    reported_coldkey_alpha: Diff<(AccountId, u16), u64>,
-    locks: Diff<(u16, AccountId), StakeLock>,
     unlock_rate: u64,
-    children: Diff<(u16, AccountId), Vec<(u64, AccountId)>>,
-    parents: Diff<(u16, AccountId), Vec<(u64, AccountId)>>,
-    childkey_takes: Diff<(u16, AccountId), u16>,
     ck_burn: u64,
     emission_rule: EmissionRule,
     root_tempo: u64,
-    root_weights: Diff<AccountId, (u64, Vec<(u16, u16)>)>,
 }
 
 /// A decision (or one event's application) in progress.
 ///
 /// Rule: a decision changes the layer only through [`Tx::emit`], which
-/// applies the event it records. `Amm::handle` commits a decision's layer
-/// as the result of evolving its events (docs/decisions/0012), so a write
-/// that bypasses `emit` would make live state differ from replay.
+/// applies the event it records. `Amm::handle` keeps what an in-place
+/// decision wrote as the result of evolving its events (docs/decisions/0012,
+/// 0013), so a write that bypasses `emit` would make live state differ from
+/// replay.
 pub struct Tx<'a> {
     pub params: AmmParams,
     pub genesis_applied: bool,
@@ -534,35 +605,112 @@ impl<'a> Tx<'a> {
         }
     }
 
-    pub(crate) fn into_changes(self) -> Changes {
-        Changes {
+    /// A transaction in `base` itself (see [`Layer`]): [`Tx::finish`]
+    /// keeps its writes, [`Tx::rollback`] undoes them. Nothing catches a
+    /// panic in a decision: it ends the process, and the state is rebuilt
+    /// from the log, so a half-applied in-place transaction never outlives
+    /// it.
+    pub(crate) fn in_place(base: &'a mut Amm) -> Self {
+        let Amm {
+            params,
+            genesis_applied,
+            height,
+            started,
+            total_stake,
+            unlock_rate,
+            ck_burn,
+            emission_rule,
+            root_tempo,
+            subnets,
+            hotkeys,
+            pools,
+            positions,
+            pots,
+            root_claimable,
+            root_claimed,
+            claim_types,
+            ops,
+            reported,
+            reported_root,
+            reported_coldkey_alpha,
+            locks,
+            children,
+            parents,
+            childkey_takes,
+            root_weights,
+        } = base;
+        Tx {
+            params: params.clone(),
+            genesis_applied: *genesis_applied,
+            height: *height,
+            started: *started,
+            total_stake: *total_stake,
+            unlock_rate: *unlock_rate,
+            ck_burn: *ck_burn,
+            emission_rule: *emission_rule,
+            root_tempo: *root_tempo,
+            subnets: Layer::owned(subnets),
+            hotkeys: Layer::owned(hotkeys),
+            pools: Layer::owned(pools),
+            positions: Layer::owned(positions),
+            pots: Layer::owned(pots),
+            root_claimable: Layer::owned(root_claimable),
+            root_claimed: Layer::owned(root_claimed),
+            claim_types: Layer::owned(claim_types),
+            ops: Layer::owned(ops),
+            reported: Layer::owned(reported),
+            reported_root: Layer::owned(reported_root),
+            reported_coldkey_alpha: Layer::owned(reported_coldkey_alpha),
+            locks: Layer::owned(locks),
+            children: Layer::owned(children),
+            parents: Layer::owned(parents),
+            childkey_takes: Layer::owned(childkey_takes),
+            root_weights: Layer::owned(root_weights),
+            events: Vec::new(),
+            touched: BTreeSet::new(),
+            holders_changed: BTreeSet::new(),
+            revalued: BTreeSet::new(),
+            touched_all: false,
+            touched_weights: BTreeSet::new(),
+        }
+    }
+
+    /// Ends an in-place transaction, keeping its writes: the scalars to
+    /// store (the maps are already written).
+    pub(crate) fn finish(self) -> Scalars {
+        Scalars {
             params: self.params,
             genesis_applied: self.genesis_applied,
             height: self.height,
             started: self.started,
             total_stake: self.total_stake,
-            subnets: self.subnets.diff,
-            hotkeys: self.hotkeys.diff,
-            pools: self.pools.diff,
-            positions: self.positions.diff,
-            pots: self.pots.diff,
-            root_claimable: self.root_claimable.diff,
-            root_claimed: self.root_claimed.diff,
-            claim_types: self.claim_types.diff,
-            ops: self.ops.diff,
-            reported: self.reported.diff,
-            reported_root: self.reported_root.diff,
-            reported_coldkey_alpha: self.reported_coldkey_alpha.diff,
-            locks: self.locks.diff,
             unlock_rate: self.unlock_rate,
-            children: self.children.diff,
-            parents: self.parents.diff,
-            childkey_takes: self.childkey_takes.diff,
             ck_burn: self.ck_burn,
             emission_rule: self.emission_rule,
             root_tempo: self.root_tempo,
-            root_weights: self.root_weights.diff,
         }
+    }
+
+    /// Ends an in-place transaction, undoing every write (the scalars were
+    /// copies and are dropped).
+    pub(crate) fn rollback(self) {
+        self.subnets.rollback();
+        self.hotkeys.rollback();
+        self.pools.rollback();
+        self.positions.rollback();
+        self.pots.rollback();
+        self.root_claimable.rollback();
+        self.root_claimed.rollback();
+        self.claim_types.rollback();
+        self.ops.rollback();
+        self.reported.rollback();
+        self.reported_root.rollback();
+        self.reported_coldkey_alpha.rollback();
+        self.locks.rollback();
+        self.children.rollback();
+        self.parents.rollback();
+        self.childkey_takes.rollback();
+        self.root_weights.rollback();
     }
 
     /// Applies `e` to the layer and records it.
@@ -1331,43 +1479,26 @@ impl<'a> Tx<'a> {
 }
 
 impl Amm {
-    pub(crate) fn commit(&mut self, c: Changes) {
-        self.params = c.params;
-        self.genesis_applied = c.genesis_applied;
-        self.height = c.height;
-        self.started = c.started;
-        self.total_stake = c.total_stake;
-        commit_map(&mut self.subnets, c.subnets);
-        commit_map(&mut self.hotkeys, c.hotkeys);
-        commit_map(&mut self.pools, c.pools);
-        commit_map(&mut self.positions, c.positions);
-        commit_map(&mut self.pots, c.pots);
-        commit_map(&mut self.root_claimable, c.root_claimable);
-        commit_map(&mut self.root_claimed, c.root_claimed);
-        commit_map(&mut self.claim_types, c.claim_types);
-        commit_map(&mut self.ops, c.ops);
-        commit_map(&mut self.reported, c.reported);
-        commit_map(&mut self.reported_root, c.reported_root);
-        commit_map(&mut self.reported_coldkey_alpha, c.reported_coldkey_alpha);
-        commit_map(&mut self.locks, c.locks);
-        self.unlock_rate = c.unlock_rate;
-        commit_map(&mut self.children, c.children);
-        commit_map(&mut self.parents, c.parents);
-        commit_map(&mut self.childkey_takes, c.childkey_takes);
-        self.ck_burn = c.ck_burn;
-        self.emission_rule = c.emission_rule;
-        self.root_tempo = c.root_tempo;
-        commit_map(&mut self.root_weights, c.root_weights);
+    pub(crate) fn set_scalars(&mut self, s: Scalars) {
+        self.params = s.params;
+        self.genesis_applied = s.genesis_applied;
+        self.height = s.height;
+        self.started = s.started;
+        self.total_stake = s.total_stake;
+        self.unlock_rate = s.unlock_rate;
+        self.ck_burn = s.ck_burn;
+        self.emission_rule = s.emission_rule;
+        self.root_tempo = s.root_tempo;
     }
 
     /// Applies one event (the `evolve` of the aggregate).
     pub fn apply_event(&mut self, e: &AmmEvent) {
-        let changes = {
-            let mut tx = Tx::new(self);
+        let scalars = {
+            let mut tx = Tx::in_place(self);
             tx.apply(e);
-            tx.into_changes()
+            tx.finish()
         };
-        self.commit(changes);
+        self.set_scalars(scalars);
     }
 
     /// The accounting identities the amm keeps after every event.
@@ -1596,6 +1727,86 @@ mod tests {
             let want: Vec<u8> = expect.range(lo..=hi).copied().collect();
             prop_assert_eq!(layer.keys_in(lo..=hi), want);
             prop_assert_eq!(layer.keys_in(..), expect.into_iter().collect::<Vec<_>>());
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(u8, u8),
+        Remove(u8),
+        Bump(u8),
+        OrInsert(u8, u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..32, any::<u8>()).prop_map(|(k, v)| Op::Insert(k, v)),
+            (0u8..32).prop_map(Op::Remove),
+            (0u8..32).prop_map(Op::Bump),
+            (0u8..32, any::<u8>()).prop_map(|(k, v)| Op::OrInsert(k, v)),
+        ]
+    }
+
+    fn run(layer: &mut Layer<'_, u8, u8>, op: &Op) {
+        match op {
+            Op::Insert(k, v) => layer.insert(*k, *v),
+            Op::Remove(k) => layer.remove(k),
+            Op::Bump(k) => {
+                if let Some(v) = layer.get_mut(k) {
+                    *v = v.wrapping_add(1);
+                }
+            }
+            Op::OrInsert(k, v) => {
+                let e = layer.or_insert_with(*k, || *v);
+                *e = e.wrapping_mul(3);
+            }
+        }
+    }
+
+    proptest! {
+        /// An in-place layer reads exactly as a copy-on-write one after
+        /// every write (values, originals, written keys, scans); it leaves
+        /// the map as committing the copy-on-write one would, and its
+        /// rollback restores the map it started from.
+        #[test]
+        fn in_place_is_the_overlay_and_rolls_back(
+            base in proptest::collection::btree_map(0u8..32, any::<u8>(), 0..24),
+            ops in proptest::collection::vec(op(), 0..48),
+        ) {
+            let mut owned_map = base.clone();
+            let mut shared = Layer::new(&base);
+            let mut owned = Layer::owned(&mut owned_map);
+            for o in &ops {
+                run(&mut shared, o);
+                run(&mut owned, o);
+                for k in 0u8..32 {
+                    prop_assert_eq!(shared.get(&k), owned.get(&k));
+                    prop_assert_eq!(shared.original(&k), owned.original(&k));
+                }
+                prop_assert_eq!(shared.written_keys(), owned.written_keys());
+                prop_assert_eq!(shared.keys_in(..), owned.keys_in(..));
+            }
+            let mut committed = base.clone();
+            for (k, v) in shared.diff {
+                match v {
+                    Some(v) => {
+                        committed.insert(k, v);
+                    }
+                    None => {
+                        committed.remove(&k);
+                    }
+                }
+            }
+            drop(owned);
+            prop_assert_eq!(&owned_map, &committed);
+
+            let mut again = base.clone();
+            let mut owned = Layer::owned(&mut again);
+            for o in &ops {
+                run(&mut owned, o);
+            }
+            owned.rollback();
+            prop_assert_eq!(&again, &base);
         }
     }
 }

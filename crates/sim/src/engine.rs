@@ -485,9 +485,9 @@ impl Engine {
         netuids
             .iter()
             .filter_map(|&n| {
-                let s = self.amm.core.subnet_summary(n)?;
+                let price = self.amm.core.spot_price(n)?.to_bits();
                 let ema = self.amm.core.moving_price(n)?.to_bits().max(1);
-                Some((s.price_bits.saturating_mul(1_000_000) / ema, n))
+                Some((price.saturating_mul(1_000_000) / ema, n))
             })
             // Highest score; ties go to the lowest netuid.
             .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
