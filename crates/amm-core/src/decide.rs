@@ -322,7 +322,7 @@ impl Tx<'_> {
                 if cmd.origin == Origin::Peer(Peer::Governance) {
                     let r = self.set_param(*netuid, param);
                     return self.answer(
-                        format!("param/{netuid}"),
+                        || format!("param/{netuid}"),
                         r.map_err(|e| (e.clone(), e.to_string())),
                     );
                 }
@@ -342,18 +342,18 @@ impl Tx<'_> {
             } => {
                 peer(&cmd.origin, Peer::Governance)?;
                 let r = self.open_pool(op, *netuid, *owner, *owner_hotkey, *lock, *block);
-                self.answer(op.clone(), r)
+                self.answer(|| op.clone(), r)
             }
             CommandBody::CloseSubnet { op, netuid } => {
                 peer(&cmd.origin, Peer::Governance)?;
                 let r = self.close_pool(op, *netuid);
-                self.answer(op.clone(), r)
+                self.answer(|| op.clone(), r)
             }
             CommandBody::DissolveSubnet { netuid, block } => {
                 peer(&cmd.origin, Peer::Governance)?;
                 let op = dissolve_op(*netuid, *block);
                 let r = self.dissolve(&op, *netuid, *block);
-                self.answer(op, r)
+                self.answer(|| op, r)
             }
             CommandBody::RegistrationBurn {
                 op,
@@ -363,7 +363,7 @@ impl Tx<'_> {
             } => {
                 peer(&cmd.origin, Peer::Governance)?;
                 let r = self.registration_burn(op, *netuid, *coldkey, *amount);
-                self.answer(op.clone(), r)
+                self.answer(|| op.clone(), r)
             }
             CommandBody::SetOwner {
                 netuid,
@@ -372,7 +372,7 @@ impl Tx<'_> {
             } => {
                 peer(&cmd.origin, Peer::Governance)?;
                 let r = self.set_owner(*netuid, *owner, *owner_hotkey);
-                self.answer(format!("owner/{netuid}"), r)
+                self.answer(|| format!("owner/{netuid}"), r)
             }
             CommandBody::HotkeyOwner { hotkey, coldkey } => {
                 peer(&cmd.origin, Peer::Governance)?;
@@ -390,7 +390,7 @@ impl Tx<'_> {
                         Ok(())
                     }
                 };
-                self.answer(format!("hotkey/{hotkey}"), r)
+                self.answer(|| format!("hotkey/{hotkey}"), r)
             }
             CommandBody::SetLock {
                 coldkey,
@@ -415,7 +415,7 @@ impl Tx<'_> {
                     }));
                     Ok(())
                 };
-                self.answer(format!("lock/{netuid}/{coldkey}"), r)
+                self.answer(|| format!("lock/{netuid}/{coldkey}"), r)
             }
             CommandBody::ClearLock { coldkey, netuid } => {
                 peer(&cmd.origin, Peer::Governance)?;
@@ -435,7 +435,7 @@ impl Tx<'_> {
                     self.emit(AmmEvent::UnlockRateSet(UnlockRateSet { blocks: *blocks }));
                     Ok(())
                 };
-                self.answer("unlock-rate".to_owned(), r)
+                self.answer(|| "unlock-rate".to_owned(), r)
             }
             CommandBody::SetChildren {
                 hotkey,
@@ -444,7 +444,7 @@ impl Tx<'_> {
             } => {
                 peer(&cmd.origin, Peer::Governance)?;
                 let r = self.set_children(*hotkey, *netuid, children);
-                self.answer(children_op(*netuid, hotkey), r)
+                self.answer(|| children_op(*netuid, hotkey), r)
             }
             CommandBody::SetChildkeyTake {
                 hotkey,
@@ -453,7 +453,7 @@ impl Tx<'_> {
             } => {
                 peer(&cmd.origin, Peer::Governance)?;
                 let r = self.set_childkey_take(*hotkey, *netuid, *take);
-                self.answer(childkey_take_op(*netuid, hotkey), r)
+                self.answer(|| childkey_take_op(*netuid, hotkey), r)
             }
             CommandBody::SetRootWeights { weights } => {
                 let hotkey = signed(&cmd.origin)?;
@@ -496,10 +496,13 @@ impl Tx<'_> {
 
     /// A governance step is answered either way: a refusal becomes a
     /// `GovernanceStepRefused` (the handler emitted nothing before it).
-    fn answer(&mut self, op: String, r: Step) -> Decision {
+    /// `op` names the step only in a refusal, so it is built only then
+    /// (the names hold ss58 account ids, whose encoding costs more than
+    /// most steps).
+    fn answer(&mut self, op: impl FnOnce() -> String, r: Step) -> Decision {
         if let Err((rejection, message)) = r {
             self.emit(AmmEvent::GovernanceStepRefused(GovernanceStepRefused {
-                op,
+                op: op(),
                 code: rejection.code().to_owned(),
                 message,
             }));
