@@ -214,8 +214,7 @@ fn stake_decisions() {
 /// as `apply` does (reserves, alpha out, weight, EMA). No maps, no events,
 /// no copy-on-write: what is left is the fixed-point work itself.
 fn coinbase_floor(amm: &Amm) {
-    use amm_core::coinbase::{subnet_coinbase, tao_shares, BlockTerms};
-    use fixed::types::U96F32;
+    use amm_core::coinbase::{subnet_coinbase, tao_shares, BlockTerms, ShareInputs};
     let mut subnets: Vec<Subnet> = amm
         .subnets
         .values()
@@ -228,25 +227,15 @@ fn coinbase_floor(amm: &Amm) {
     let start = Instant::now();
     let mut check = 0u64;
     for b in 0..blocks {
-        let prices: Vec<_> = subnets
-            .iter()
-            .map(|s| amm_core::fx::i96_to_u64f64(s.moving_price_bits))
-            .collect();
-        let burned: Vec<_> = subnets
-            .iter()
-            .map(|s| amm_core::fx::to_u64f64(U96F32::from_bits(s.miner_burned_bits)))
-            .collect();
-        let enabled: Vec<bool> = subnets.iter().map(|s| s.emission_enabled).collect();
-        let shares = tao_shares(&prices, &burned, &enabled);
-        let price_sum = prices
-            .iter()
-            .fold(pool::fixed64::ZERO, |a, p| pool::fixed64::add(a, *p));
+        let refs: Vec<&Subnet> = subnets.iter().collect();
+        let inputs = ShareInputs::of(&refs);
+        let shares = tao_shares(&inputs.prices, &inputs.burned, &inputs.enabled);
         let terms = BlockTerms {
             height: amm.height + 1 + b,
             minted: 1_000_000_000,
             root_tao,
             tao_weight: tw,
-            root_sell: price_sum > pool::fixed64::ONE,
+            root_sell: inputs.root_sell(),
             moving_alpha_bits: amm.params.moving_alpha_bits,
             ema_halving_blocks: amm.params.ema_halving_blocks,
         };

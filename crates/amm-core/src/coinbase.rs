@@ -128,6 +128,46 @@ pub fn ema_step(
     fx::u96_to_i96_bits(new)
 }
 
+/// What the TAO shares (§2.2) and the root sell flag read off the emit
+/// set, in its order: EMA prices (1 for a stable pool), `MinerBurned`, and
+/// `SubnetEmissionEnabled`.
+pub struct ShareInputs {
+    pub prices: Vec<U64F64>,
+    pub burned: Vec<U64F64>,
+    pub enabled: Vec<bool>,
+}
+
+impl ShareInputs {
+    pub fn of(emit: &[&Subnet]) -> Self {
+        ShareInputs {
+            prices: emit
+                .iter()
+                .map(|s| {
+                    if s.mechanism == Mechanism::Stable {
+                        fixed64::ONE
+                    } else {
+                        fx::i96_to_u64f64(s.moving_price_bits)
+                    }
+                })
+                .collect(),
+            burned: emit
+                .iter()
+                .map(|s| fx::to_u64f64(U96F32::from_bits(s.miner_burned_bits)))
+                .collect(),
+            enabled: emit.iter().map(|s| s.emission_enabled).collect(),
+        }
+    }
+
+    /// Σ EMA prices > 1: root alpha is sold, else recycled (§2.4).
+    pub fn root_sell(&self) -> bool {
+        let sum = self
+            .prices
+            .iter()
+            .fold(fixed64::ZERO, |a, p| fixed64::add(a, *p));
+        sum > fixed64::ONE
+    }
+}
+
 /// What one block's coinbase shares across its subnets: the inputs of
 /// [`subnet_coinbase`] that do not belong to one subnet.
 #[derive(Clone, Copy, Debug)]
@@ -337,21 +377,10 @@ impl Tx<'_> {
             .collect();
         let emit: Vec<&Subnet> = emit_ids.iter().filter_map(|n| self.subnet(*n)).collect();
 
-        let price_of = |s: &crate::state::Subnet| {
-            if s.mechanism == Mechanism::Stable {
-                fixed64::ONE
-            } else {
-                fx::i96_to_u64f64(s.moving_price_bits)
-            }
-        };
-        let prices: Vec<U64F64> = emit.iter().map(|s| price_of(s)).collect();
-        let burned: Vec<U64F64> = emit
-            .iter()
-            .map(|s| fx::to_u64f64(U96F32::from_bits(s.miner_burned_bits)))
-            .collect();
-        let enabled: Vec<bool> = emit.iter().map(|s| s.emission_enabled).collect();
+        let inputs = ShareInputs::of(&emit);
+        let enabled = &inputs.enabled;
         let shares = match self.emission_rule {
-            EmissionRule::EmaPrice => tao_shares(&prices, &burned, &enabled),
+            EmissionRule::EmaPrice => tao_shares(&inputs.prices, &inputs.burned, enabled),
             EmissionRule::NetFlow => {
                 let flow = FlowParams::default();
                 let alpha = flow.alpha();
@@ -359,7 +388,7 @@ impl Tx<'_> {
                     .iter()
                     .map(|s| flow_ema_step(I64F64::from_bits(s.flow_ema_bits), s.tao_flow, alpha))
                     .collect();
-                disable(net_flow_shares(&emas, &flow), &enabled)
+                disable(net_flow_shares(&emas, &flow), enabled)
             }
             EmissionRule::RootWeights => {
                 let stored: Vec<U64F64> = emit
@@ -367,14 +396,11 @@ impl Tx<'_> {
                     .map(|s| U64F64::from_bits(s.root_share_bits))
                     .collect();
                 let shares = self.root_epoch_if_due(height, &emit_ids, stored);
-                disable(shares, &enabled)
+                disable(shares, enabled)
             }
         };
         let emit: Vec<&Subnet> = emit_ids.iter().filter_map(|n| self.subnet(*n)).collect();
-        let price_sum = prices
-            .iter()
-            .fold(fixed64::ZERO, |a, p| fixed64::add(a, *p));
-        let root_sell = price_sum > fixed64::ONE;
+        let root_sell = inputs.root_sell();
 
         let mut out = Vec::with_capacity(emit.len());
         let mut credits = Vec::new();

@@ -48,11 +48,7 @@ impl Amm {
     /// The events of `cmd`, decided in a layer over this state (each event
     /// is applied to the layer as it is emitted, and the layer dropped).
     pub(crate) fn decide_command(&self, cmd: &Command) -> Result<Vec<AmmEvent>, Rejection> {
-        let mut tx = Tx::new(self);
-        tx.dispatch(cmd)?;
-        tx.report_stake_weights();
-        tx.report_stakes();
-        Ok(std::mem::take(&mut tx.events))
+        Tx::new(self).decide(cmd)
     }
 
     /// [`Amm::decide_command`] run in this state itself ([`Tx::in_place`]): the
@@ -61,13 +57,8 @@ impl Amm {
     pub(crate) fn decide_in_place(&mut self, cmd: &Command) -> Result<Vec<AmmEvent>, Rejection> {
         let scalars = {
             let mut tx = Tx::in_place(self);
-            match tx.dispatch(cmd) {
-                Ok(()) => {
-                    tx.report_stake_weights();
-                    tx.report_stakes();
-                    let events = std::mem::take(&mut tx.events);
-                    Ok((events, tx.finish()))
-                }
+            match tx.decide(cmd) {
+                Ok(events) => Ok((events, tx.finish())),
                 Err(e) => {
                     tx.rollback();
                     Err(e)
@@ -81,6 +72,15 @@ impl Amm {
 }
 
 impl Tx<'_> {
+    /// A whole decision in this transaction: the command, then the stake
+    /// weights and figures it changed, reported; the events emitted.
+    fn decide(&mut self, cmd: &Command) -> Result<Vec<AmmEvent>, Rejection> {
+        self.dispatch(cmd)?;
+        self.report_stake_weights();
+        self.report_stakes();
+        Ok(std::mem::take(&mut self.events))
+    }
+
     fn dispatch(&mut self, cmd: &Command) -> Decision {
         if let CommandBody::ApplyGenesis(g) = &cmd.body {
             if cmd.origin != Origin::Genesis {

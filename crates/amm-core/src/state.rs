@@ -448,16 +448,7 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
     /// written: dropping the layer is its rollback).
     fn rollback(self) {
         if let Base::Owned(base) = self.base {
-            for (k, old) in self.diff {
-                match old {
-                    Some(v) => {
-                        base.insert(k, v);
-                    }
-                    None => {
-                        base.remove(&k);
-                    }
-                }
-            }
+            write_diff(base, self.diff);
         }
     }
 
@@ -500,6 +491,22 @@ impl<'a, K: Ord + Clone, V: Clone> Layer<'a, K, V> {
             }
         }
         out
+    }
+}
+
+/// Writes a diff of `Some(value)`/`None` (absent) entries into `base`: an
+/// in-place layer's rollback (its saved values), or a shared layer's
+/// overlay committed.
+fn write_diff<K: Ord, V>(base: &mut BTreeMap<K, V>, diff: BTreeMap<K, Option<V>>) {
+    for (k, v) in diff {
+        match v {
+            Some(v) => {
+                base.insert(k, v);
+            }
+            None => {
+                base.remove(&k);
+            }
+        }
     }
 }
 
@@ -1787,16 +1794,7 @@ mod tests {
                 prop_assert_eq!(shared.keys_in(..), owned.keys_in(..));
             }
             let mut committed = base.clone();
-            for (k, v) in shared.diff {
-                match v {
-                    Some(v) => {
-                        committed.insert(k, v);
-                    }
-                    None => {
-                        committed.remove(&k);
-                    }
-                }
-            }
+            write_diff(&mut committed, shared.diff);
             drop(owned);
             prop_assert_eq!(&owned_map, &committed);
 

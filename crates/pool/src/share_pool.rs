@@ -59,6 +59,9 @@ pub struct PoolTotals {
 }
 
 impl PoolTotals {
+    /// A deposit into a pool without value or without shares starts it over:
+    /// old share entries (worth nothing) are dropped and the depositor gets
+    /// `SHARES_PER_RAO` shares per RAO (plus any unowned value already there).
     fn restarts(&self) -> bool {
         self.value == 0 || self.denominator == 0
     }
@@ -131,13 +134,6 @@ impl<K: Ord + Clone> Default for SharePool<K> {
 }
 
 impl<K: Ord + Clone> SharePool<K> {
-    /// A deposit into a pool without value or without shares starts it over:
-    /// old share entries (worth nothing) are dropped and the depositor gets
-    /// `SHARES_PER_RAO` shares per RAO (plus any unowned value already there).
-    fn restarts(&self) -> bool {
-        self.value == 0 || self.denominator == 0
-    }
-
     /// The holder's shares.
     pub fn shares_of(&self, key: &K) -> u128 {
         self.shares.get(key).copied().unwrap_or(0)
@@ -169,12 +165,12 @@ impl<K: Ord + Clone> SharePool<K> {
 
     /// Applies a deposit quoted by [`SharePool::quote_deposit`].
     pub fn apply_deposit(&mut self, key: K, alpha: u64, shares: u128) {
-        if self.restarts() {
+        let mut t = self.totals();
+        if t.restarts() {
             self.shares.clear();
-            self.denominator = 0;
         }
-        self.value = self.value.saturating_add(alpha);
-        self.denominator = self.denominator.saturating_add(shares);
+        t.apply_deposit(alpha, shares);
+        (self.value, self.denominator) = (t.value, t.denominator);
         *self.shares.entry(key).or_insert(0) += shares;
     }
 
